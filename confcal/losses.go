@@ -107,7 +107,6 @@ func PullAwayTerm(samples *Node) *Node {
 	return DivScalar(off, float64(m*(m-1)))
 }
 
-
 // KPlusOneLoss is eq. 5 of App. E: a classifier with K+1 outputs, the last one the
 // "out-of-distribution" class, trained with mean[-log p(y|x)] on in-distribution samples and
 // mean[-log p(K+1|x')] on out-of-distribution samples. inLogits and outLogits are [n, K+1] and
