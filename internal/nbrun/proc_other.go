@@ -1,0 +1,7 @@
+//go:build !unix
+
+package nbrun
+
+import "os/exec"
+
+func setCancel(cmd *exec.Cmd) {}

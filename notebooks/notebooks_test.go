@@ -1,0 +1,86 @@
+package notebooks_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/confcal/confcal/internal/nbrun"
+)
+
+// cellTimeout is the limit for each notebook cell.
+const cellTimeout = 30 * time.Minute
+
+// TestNotebooks executes every notebook in this directory with the GoNB kernel (sorted by
+// name, one subtest each, one after the other) and fails on any error output: compile errors,
+// panics, non-zero exits of cells or `!commands`. The cells see CONFCAL_NOTEBOOK_TEST=1.
+//
+// A failed notebook's executed copy is kept in $TMPDIR/confcal-nb-<name>.ipynb, and
+// nbconvert's log (with the kernel's) in $TMPDIR/confcal-nb-<name>.log.
+//
+// Skipped with -short, and (outside CI) when Jupyter or GoNB are missing: scripts/setup.sh
+// installs them. Run one notebook with: go test ./notebooks -run 'TestNotebooks/NAME'.
+func TestNotebooks(t *testing.T) {
+	notebooks, err := filepath.Glob("*.ipynb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(notebooks)
+	if len(notebooks) == 0 {
+		t.Skip("no notebooks (*.ipynb) in notebooks/")
+	}
+	if testing.Short() {
+		t.Skip("notebooks are not run with -short")
+	}
+	if err := nbrun.Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set and notebooks cannot run: %v", err)
+		}
+		t.Skip(err)
+	}
+
+	for _, nb := range notebooks {
+		name := strings.TrimSuffix(nb, ".ipynb")
+		t.Run(name, func(t *testing.T) {
+			// Stop (cleanly, killing the kernel) a minute before `go test -timeout` would panic
+			// and leave the kernel running.
+			ctx := t.Context()
+			if deadline, ok := t.Deadline(); ok {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithDeadline(ctx, deadline.Add(-time.Minute))
+				defer cancel()
+			}
+			kept := filepath.Join(os.TempDir(), "confcal-nb-"+name+".ipynb")
+			logPath := strings.TrimSuffix(kept, ".ipynb") + ".log"
+			_ = os.Remove(logPath)
+
+			start := time.Now()
+			res, err := nbrun.Run(ctx, nb, nbrun.Options{
+				Timeout:    cellTimeout,
+				Env:        []string{"CONFCAL_NOTEBOOK_TEST=1"},
+				OutputPath: kept,
+			})
+			elapsed := time.Since(start).Round(time.Second)
+			if res != nil && res.ExecutedPath != "" {
+				t.Logf("%s: %s, %d code cells, %d images, %d HTML outputs", nb, elapsed, res.Cells, res.Images, res.HTML)
+			}
+			if err == nil {
+				_ = os.Remove(kept)
+				return
+			}
+			if res != nil {
+				if werr := os.WriteFile(logPath, []byte(res.Stderr), 0o644); werr == nil {
+					t.Logf("nbconvert and kernel log: %s", logPath)
+				}
+				if res.ExecutedPath != "" {
+					t.Logf("executed notebook kept at %s", res.ExecutedPath)
+				}
+			}
+			t.Errorf("notebook %s failed after %s:\n%v", nb, elapsed, err)
+		})
+	}
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# test.sh runs all the project's checks and tests, the notebooks included:
+#   scripts/setup.sh (Jupyter + GoNB, so that it works on a fresh Debian 12 machine with Go),
+#   gofmt (must list nothing), go vet, go test -count=1 -timeout 80m ./...
+# Extra arguments go to `go test` after the defaults (so they can override them), e.g.
+#   scripts/test.sh -run TestNotebooks -v
+set -euo pipefail
+
+start=$(date +%s)
+trap 'rc=$?; s=$(($(date +%s) - start)); echo "test.sh: $([[ $rc == 0 ]] && echo PASS || echo "FAIL (exit $rc)") in $((s / 60))m$((s % 60))s"' EXIT
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/setup.sh
+
+echo "== gofmt"
+files=()
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	# Tracked files (what CI checks out); skip ones deleted in the work tree.
+	while IFS= read -r -d '' f; do
+		if [[ -f $f ]]; then files+=("$f"); fi
+	done < <(git ls-files -z -- '*.go')
+else
+	while IFS= read -r -d '' f; do
+		files+=("$f")
+	done < <(find . -name '*.go' -not -path './.git/*' -print0)
+fi
+if ((${#files[@]} > 0)); then
+	unformatted=$(gofmt -l "${files[@]}")
+	if [[ -n $unformatted ]]; then
+		echo "gofmt: these files need formatting (run gofmt -w):" >&2
+		echo "$unformatted" >&2
+		exit 1
+	fi
+fi
+
+echo "== go vet ./..."
+go vet ./...
+
+echo "== go test -count=1 -timeout 80m ./... $*"
+go test -count=1 -timeout 80m ./... "$@"
