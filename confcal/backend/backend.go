@@ -16,8 +16,12 @@ import (
 	_ "github.com/gomlx/gomlx/backends/default" // registers "go" (simplego) and, on linux/amd64 and darwin, "xla"
 )
 
-// Default is the configuration used when $GOMLX_BACKEND is unset: the pure-Go CPU backend.
-const Default = "go"
+// Default is the configuration used when $GOMLX_BACKEND is unset: the pure-Go CPU backend, with its
+// ops run one after the other. simplego v0.26.0 otherwise runs independent ops of a graph in
+// parallel on its worker pool, and its matrix products wait on the same pool for their own
+// sub-tasks: with the two matrix products of a dense layer's gradient running side by side on a
+// 2-core machine every worker ends up waiting and the step deadlocks. Each op still uses all cores.
+const Default = "go:ops_sequential"
 
 var (
 	mu     sync.Mutex

@@ -8,11 +8,15 @@ package models
 
 import (
 	"fmt"
+	"math"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/layers"
+	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
 	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
+
+	_ "github.com/confcal/confcal/confcal/gradfix" // matrix-product gradients without an [i,j,k] temporary
 )
 
 // Fn is the signature of every model: variables are created in (or reused from) ctx's scope.
@@ -27,8 +31,24 @@ func MLP(hidden []int, outputs int) Fn {
 			x = Reshape(x, x.Shape().Dimensions[0], -1)
 		}
 		for i, h := range hidden {
-			x = activations.Relu(layers.DenseWithBias(ctx.In(fmt.Sprintf("layer_%d", i)), x, h))
+			x = activations.Relu(Dense(ctx.In(fmt.Sprintf("layer_%d", i)), x, h))
 		}
-		return layers.DenseWithBias(ctx.In(fmt.Sprintf("layer_%d", len(hidden))), x, outputs)
+		return Dense(ctx.In(fmt.Sprintf("layer_%d", len(hidden))), x, outputs)
 	}
+}
+
+// Dense is a fully-connected layer x·W + b for x [batch, in], with variables "weights" [in, out] and
+// "biases" [out] in ctx's scope. Both are initialised as PyTorch's nn.Linear (the authors' code):
+// uniform in ±1/√in. Random biases matter for the 2D toy: with zero biases every ReLU boundary of
+// the first layer passes through the origin and the confidence maps come out as rays from it.
+func Dense(ctx *context.Context, x *Node, outputs int) *Node {
+	if x.Rank() != 2 {
+		panic(fmt.Errorf("models.Dense takes [batch, features], got %s", x.Shape()))
+	}
+	in := x.Shape().Dimensions[1]
+	bound := 1 / math.Sqrt(float64(in))
+	ctx = ctx.WithInitializer(initializers.RandomUniformFn(ctx, -bound, bound))
+	w := ctx.VariableWithShape("weights", shapes.Make(x.DType(), in, outputs)).ValueGraph(x.Graph())
+	b := ctx.VariableWithShape("biases", shapes.Make(x.DType(), outputs)).ValueGraph(x.Graph())
+	return Add(Dot(x, w), InsertAxes(b, 0))
 }
