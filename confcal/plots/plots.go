@@ -11,7 +11,7 @@
 //     background grid); Figure 3(c)(d): grids of generated images ([ImageGrid]).
 //
 // Figures made of several panels side by side are rendered by [Row]; single plots by [PNG]. [SavePNG] writes a
-// file atomically and [Display] shows a PNG inline when the program runs inside a GoNB notebook.
+// file atomically; confcal/nbutil shows them inline in a notebook.
 //
 // All text uses the Liberation fonts embedded in gonum/plot, so rendering needs no network and no system fonts.
 // Inputs are validated up front and any panic from gonum/plot during rendering is turned into an error.

@@ -475,10 +475,6 @@ func TestSavePNGAtomic(t *testing.T) {
 	}
 }
 
-func TestDisplayOutsideNotebookIsNoOp(t *testing.T) {
-	Display([]byte("\x89PNG\r\n\x1a\n")) // must neither panic nor block
-	Display(nil)
-}
 
 // TestWriteDemos writes example figures into $PLOTS_DEMO_DIR (skipped when unset) for a visual check.
 func TestWriteDemos(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"image/png"
 	"math"
 
-	"github.com/janpfeifer/gonb/gonbui"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -189,10 +188,3 @@ func SavePNG(path string, png []byte) error {
 	return atomicfile.WriteFile(path, png, 0o644)
 }
 
-// Display shows the PNG inline when the program runs inside a GoNB notebook, and does nothing otherwise.
-func Display(png []byte) {
-	if !gonbui.IsNotebook || len(png) == 0 {
-		return
-	}
-	gonbui.DisplayPng(png)
-}

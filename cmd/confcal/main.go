@@ -1,0 +1,46 @@
+// Command confcal runs the experiments of "Training Confidence-Calibrated Classifiers for Detecting
+// Out-of-Distribution Samples" (Lee et al., ICLR 2018) headless, writing results and figures to files.
+//
+//	confcal toy2d [-set "preset=quick;fig1_steps=500"] [-out dir] [-figs 1,3]
+//
+// Hyperparameters are GoMLX context parameters, set with -set as in GoMLX's examples; preset=quick
+// (the default, CPU minutes) or preset=paper selects the paper's setting. The backend is the pure-Go
+// CPU one unless GOMLX_BACKEND says otherwise (e.g. xla:/abs/path/pjrt_c_api_cuda_plugin.so).
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func usage() {
+	fmt.Fprintln(os.Stderr, `usage: confcal <experiment> [flags]
+
+experiments:
+  toy2d    Figures 1 and 3(a)(b): the 2D Gaussian toy (confidence maps, original vs proposed GAN)
+
+Run "confcal <experiment> -h" for its flags.`)
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "toy2d":
+		err = runToy2D(os.Args[2:])
+	case "-h", "-help", "--help", "help":
+		usage()
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "confcal: unknown experiment %q\n\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "confcal %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/pkg/errors"
+
+	"github.com/confcal/confcal/confcal/backend"
+	"github.com/confcal/confcal/confcal/nbutil"
+	"github.com/confcal/confcal/confcal/params"
+	"github.com/confcal/confcal/toy2d"
+)
+
+func runToy2D(args []string) error {
+	fs := flag.NewFlagSet("toy2d", flag.ContinueOnError)
+	set := fs.String("set", "", `hyperparameters "name=value;..." (preset=quick|paper first); see toy2d.NewContext`)
+	out := fs.String("out", nbutil.OutDir("toy2d"), "directory for results.json and the figures")
+	figs := fs.String("figs", "1,3", "which figures to run: 1, 3 or 1,3")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errors.Errorf("unexpected arguments %q", fs.Args())
+	}
+	run1, run3 := false, false
+	for _, f := range strings.Split(*figs, ",") {
+		switch strings.TrimSpace(f) {
+		case "1":
+			run1 = true
+		case "3":
+			run3 = true
+		default:
+			return errors.Errorf("-figs: unknown figure %q (want 1, 3 or 1,3)", f)
+		}
+	}
+	ctx, err := toy2d.NewContext("quick")
+	if err != nil {
+		return err
+	}
+	if err := params.Apply(ctx, *set, toy2d.Presets); err != nil {
+		return err
+	}
+	cfg, err := toy2d.ConfigFromContext(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := backend.New()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("toy2d: preset %s, backend %s, output %s\n", cfg.Preset, b.Name(), *out)
+	res := &toy2d.Results{}
+	if run1 {
+		if res.Fig1, err = toy2d.RunFig1(b, cfg, os.Stdout); err != nil {
+			return err
+		}
+	}
+	if run3 {
+		if res.Fig3, err = toy2d.RunFig3(b, cfg, os.Stdout); err != nil {
+			return err
+		}
+	}
+	path, err := toy2d.Update(*out, func(r *toy2d.Results) {
+		if res.Fig1 != nil {
+			r.Fig1 = res.Fig1
+		}
+		if res.Fig3 != nil {
+			r.Fig3 = res.Fig3
+		}
+	})
+	if err != nil {
+		return err
+	}
+	files, err := toy2d.WriteFigures(res, *out)
+	if err != nil {
+		return err
+	}
+	fmt.Println()
+	fmt.Println(toy2d.Summary(res))
+	fmt.Printf("wrote %s %s\n", path, strings.Join(files, " "))
+	return nil
+}
