@@ -475,7 +475,6 @@ func TestSavePNGAtomic(t *testing.T) {
 	}
 }
 
-
 // TestWriteDemos writes example figures into $PLOTS_DEMO_DIR (skipped when unset) for a visual check.
 func TestWriteDemos(t *testing.T) {
 	dir := os.Getenv("PLOTS_DEMO_DIR")

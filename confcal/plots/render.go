@@ -187,4 +187,3 @@ func SavePNG(path string, png []byte) error {
 	}
 	return atomicfile.WriteFile(path, png, 0o644)
 }
-
