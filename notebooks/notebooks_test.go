@@ -2,6 +2,7 @@ package notebooks_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -9,8 +10,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confcal/confcal/confcal/nbutil"
 	"github.com/confcal/confcal/internal/nbrun"
+	"github.com/confcal/confcal/toy2d"
 )
+
+// outputChecks verify, per notebook, the files its cells wrote to $CONFCAL_OUT.
+var outputChecks = map[string]func(dir string) error{
+	"toy2d": func(dir string) error {
+		r, err := toy2d.Load(dir)
+		if err != nil {
+			return err
+		}
+		if r.Fig1 == nil || r.Fig3 == nil {
+			return fmt.Errorf("%s/results.json lacks figure 1 or figure 3", dir)
+		}
+		for _, f := range []string{toy2d.Fig1File, toy2d.Fig3File} {
+			if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() < 10000 {
+				return fmt.Errorf("figure %s missing or too small: %v", f, err)
+			}
+		}
+		return nil
+	},
+}
 
 // cellTimeout is the limit for each notebook cell.
 const cellTimeout = 30 * time.Minute
@@ -59,14 +81,23 @@ func TestNotebooks(t *testing.T) {
 			_ = os.Remove(logPath)
 
 			start := time.Now()
+			outDir := t.TempDir()
 			res, err := nbrun.Run(ctx, nb, nbrun.Options{
 				Timeout:    cellTimeout,
-				Env:        []string{"CONFCAL_NOTEBOOK_TEST=1"},
+				Env:        []string{"CONFCAL_NOTEBOOK_TEST=1", nbutil.OutEnv + "=" + outDir},
 				OutputPath: kept,
 			})
 			elapsed := time.Since(start).Round(time.Second)
 			if res != nil && res.ExecutedPath != "" {
 				t.Logf("%s: %s, %d code cells, %d images, %d HTML outputs", nb, elapsed, res.Cells, res.Images, res.HTML)
+			}
+			if err == nil && res.Images < 1 {
+				err = fmt.Errorf("no image/png output: every notebook shows its figures inline")
+			}
+			if err == nil {
+				if check, ok := outputChecks[name]; ok {
+					err = check(outDir)
+				}
 			}
 			if err == nil {
 				_ = os.Remove(kept)
