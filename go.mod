@@ -1,6 +1,6 @@
 module github.com/confcal/confcal
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/gomlx/gomlx v0.26.0

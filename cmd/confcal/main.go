@@ -2,6 +2,7 @@
 // Out-of-Distribution Samples" (Lee et al., ICLR 2018) headless, writing results and figures to files.
 //
 //	confcal toy2d [-set "preset=quick;fig1_steps=500"] [-out dir] [-figs 1,3]
+//	confcal toy2d -report [-out dir]     (re-render figures and tables from results.json)
 //
 // Hyperparameters are GoMLX context parameters, set with -set as in GoMLX's examples; preset=quick
 // (the default, CPU minutes) or preset=paper selects the paper's setting. The backend is the pure-Go

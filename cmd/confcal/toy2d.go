@@ -19,11 +19,25 @@ func runToy2D(args []string) error {
 	set := fs.String("set", "", `hyperparameters "name=value;..." (preset=quick|paper first); see toy2d.NewContext`)
 	out := fs.String("out", nbutil.OutDir("toy2d"), "directory for results.json and the figures")
 	figs := fs.String("figs", "1,3", "which figures to run: 1, 3 or 1,3")
+	report := fs.Bool("report", false, "train nothing: re-render the figures and print the tables from <out>/results.json")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return errors.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *report {
+		res, err := toy2d.Load(*out)
+		if err != nil {
+			return err
+		}
+		files, err := toy2d.WriteFigures(res, *out)
+		if err != nil {
+			return err
+		}
+		fmt.Println(toy2d.Summary(res))
+		fmt.Printf("wrote %s\n", strings.Join(files, " "))
+		return nil
 	}
 	run1, run3 := false, false
 	for _, f := range strings.Split(*figs, ",") {
