@@ -104,23 +104,22 @@ func Fig3PNG(r *Fig3Result) ([]byte, error) {
 // WriteFigures renders whichever figures the results hold into dir and returns the files written.
 func WriteFigures(r *Results, dir string) ([]string, error) {
 	var files []string
-	if r.Fig1 != nil {
-		png, err := Fig1PNG(r.Fig1)
+	for _, f := range []struct {
+		present bool
+		file    string
+		render  func() ([]byte, error)
+	}{
+		{r.Fig1 != nil, Fig1File, func() ([]byte, error) { return Fig1PNG(r.Fig1) }},
+		{r.Fig3 != nil, Fig3File, func() ([]byte, error) { return Fig3PNG(r.Fig3) }},
+	} {
+		if !f.present {
+			continue
+		}
+		png, err := f.render()
 		if err != nil {
 			return files, err
 		}
-		path := filepath.Join(dir, Fig1File)
-		if err := plots.SavePNG(path, png); err != nil {
-			return files, err
-		}
-		files = append(files, path)
-	}
-	if r.Fig3 != nil {
-		png, err := Fig3PNG(r.Fig3)
-		if err != nil {
-			return files, err
-		}
-		path := filepath.Join(dir, Fig3File)
+		path := filepath.Join(dir, f.file)
 		if err := plots.SavePNG(path, png); err != nil {
 			return files, err
 		}
