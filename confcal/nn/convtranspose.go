@@ -1,0 +1,75 @@
+package nn
+
+import (
+	"math"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/pkg/errors"
+)
+
+// ConvTranspose2DOp is PyTorch's conv_transpose2d (no bias, groups=1, output_padding=0,
+// dilation=1) in NCHW layout: x [B, Cin, H, W], w [Cin, Cout, k, k] (PyTorch's layout) ->
+// [B, Cout, Ho, Wo], with Ho = (H-1)s - 2p + k (likewise Wo). It is the adjoint (transpose) of
+// Conv2DOp with the same w, stride and padding.
+//
+// It is computed as one matrix product and col2im: every input pixel's channels [Cin] times the
+// kernel as a [Cin, k*k*Cout] matrix (Dot) gives its k*k contributions, which are added onto the
+// output pixels with a ScatterSum (indices precomputed from the shapes); contributions that fall in
+// the cropped border (the padding) go to an extra row that is dropped (Gather). Forward and
+// gradient use only Transpose, Reshape, Dot, ScatterSum, Gather, BroadcastInDim (zeros) and
+// Constant.
+func ConvTranspose2DOp(x, w *Node, stride, padding int) *Node {
+	return convTranspose2D("ConvTranspose2DOp", x, w, stride, padding, 1)
+}
+
+// convTranspose2D is ConvTranspose2DOp with a dilation d: Ho = (H-1)s - 2p + d(k-1) + 1.
+func convTranspose2D(op string, x, w *Node, stride, padding, dilation int) *Node {
+	checkConvInputs(op, x, w)
+	checkInt(op, "stride", stride, 1, x, w)
+	checkInt(op, "padding", padding, 0, x, w)
+	checkInt(op, "dilation", dilation, 1, x, w)
+	xd, wd := x.Shape().Dimensions, w.Shape().Dimensions
+	b, cin, h, wi := xd[0], xd[1], xd[2], xd[3]
+	cout, k := wd[1], wd[2]
+	if wd[0] != cin {
+		panic(errors.Errorf("nn.%s: x has %d channels but w [Cin, Cout, k, k] expects %d (x %s, w %s)",
+			op, cin, wd[0], x.Shape(), w.Shape()))
+	}
+	ho := (h-1)*stride - 2*padding + dilation*(k-1) + 1
+	wo := (wi-1)*stride - 2*padding + dilation*(k-1) + 1
+	if ho < 1 || wo < 1 {
+		panic(errors.Errorf("nn.%s: empty output %dx%d: padding %d too large for kernel %d, stride %d (x %s, w %s)",
+			op, ho, wo, padding, k, stride, x.Shape(), w.Shape()))
+	}
+	// The output pixel (oy, ox) receives x[iy, ix] * w[ki, kj] for oy = iy*s - p + ki*d: these are the
+	// windows of a convolution of the output image (ho x wo) whose output is the input image (h x w).
+	geom := newWindowGeom(b, ho, wo, k, stride, padding, dilation, h, wi)
+	wm := Reshape(transposeAxes(w, 0, 2, 3, 1), cin, k*k*cout) // [Cin, k*k*Cout]
+	cols := Dot(toRows(x), wm)                                 // [B*H*W, k*k*Cout]
+	return fromRows(col2im(cols, geom), b, ho, wo)             // [B, Cout, Ho, Wo]
+}
+
+// ConvTranspose2D is PyTorch's nn.ConvTranspose2d(Cin, cfg.Out, cfg.Kernel, stride, padding,
+// dilation=cfg.Dilation, bias=!NoBias) applied to x [B, Cin, H, W], with variables "weights"
+// [Cin, Out, k, k] and "biases" [Out] (absent with NoBias) in ctx's scope, initialised as PyTorch
+// does: both uniform in ±1/√fan_in where, as in PyTorch, fan_in is computed from the weight's
+// dimension 1, i.e. fan_in = Out*k*k.
+func ConvTranspose2D(ctx *context.Context, x *Node, cfg ConvConfig) *Node {
+	cfg = cfg.normalized()
+	if x.Rank() != 4 {
+		panic(errors.Errorf("nn.ConvTranspose2D: x must be [batch, channels, height, width], got %s", x.Shape()))
+	}
+	if cfg.Out < 1 || cfg.Kernel < 1 {
+		panic(errors.Errorf("nn.ConvTranspose2D: Out=%d and Kernel=%d must be >= 1 (x %s)", cfg.Out, cfg.Kernel, x.Shape()))
+	}
+	cin := x.Shape().Dimensions[1]
+	bound := 1 / math.Sqrt(float64(cfg.Out*cfg.Kernel*cfg.Kernel))
+	w := uniformVariable(ctx, x.Graph(), "weights", bound, shapes.Make(x.DType(), cin, cfg.Out, cfg.Kernel, cfg.Kernel))
+	y := convTranspose2D("ConvTranspose2D", x, w, cfg.Stride, cfg.Padding, cfg.Dilation)
+	if cfg.NoBias {
+		return y
+	}
+	return addChannelBias(y, uniformVariable(ctx, x.Graph(), "biases", bound, shapes.Make(x.DType(), cfg.Out)))
+}
