@@ -12,6 +12,7 @@ import (
 
 	"github.com/confcal/confcal/confcal/nbutil"
 	"github.com/confcal/confcal/internal/nbrun"
+	"github.com/confcal/confcal/mnist"
 	"github.com/confcal/confcal/toy2d"
 )
 
@@ -29,6 +30,19 @@ var outputChecks = map[string]func(dir string) error{
 			if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() < 10000 {
 				return fmt.Errorf("figure %s missing or too small: %v", f, err)
 			}
+		}
+		return nil
+	},
+	"mnist_gan": func(dir string) error {
+		r, err := mnist.LoadResults(dir)
+		if err != nil {
+			return err
+		}
+		if r.GAN == nil || len(r.Benchmark) != 3 {
+			return fmt.Errorf("%s/results.json lacks the GAN results or the 3 benchmark rows", dir)
+		}
+		if st, err := os.Stat(filepath.Join(dir, mnist.GANFile)); err != nil || st.Size() < 10000 {
+			return fmt.Errorf("figure %s missing or too small: %v", mnist.GANFile, err)
 		}
 		return nil
 	},

@@ -3,6 +3,7 @@
 //
 //	confcal toy2d [-set "preset=quick;fig1_steps=500"] [-out dir] [-figs 1,3]
 //	confcal toy2d -report [-out dir]     (re-render figures and tables from results.json)
+//	confcal mnist [-set "preset=quick"] [-out dir] [-run gan,benchmark]
 //	confcal bench [-models simplecnn,dcgan,vgg13] [-steps 5]
 //
 // Hyperparameters are GoMLX context parameters, set with -set as in GoMLX's examples; preset=quick
@@ -20,6 +21,7 @@ func usage() {
 
 experiments:
   toy2d    Figures 1 and 3(a)(b): the 2D Gaussian toy (confidence maps, original vs proposed GAN)
+  mnist    Figure 3(c)(d) (original vs proposed DCGAN on MNIST) and an offline MNIST OOD benchmark
   bench    time one training step of the paper's CNNs (simple CNN, DCGAN, VGG-13) on the backend in use
 
 Run "confcal <experiment> -h" for its flags.`)
@@ -34,6 +36,8 @@ func main() {
 	switch os.Args[1] {
 	case "toy2d":
 		err = runToy2D(os.Args[2:])
+	case "mnist":
+		err = runMNIST(os.Args[2:])
 	case "bench":
 		err = runBench(os.Args[2:])
 	case "-h", "-help", "--help", "help":

@@ -40,8 +40,8 @@ func runToy2D(args []string) error {
 		return nil
 	}
 	run1, run3 := false, false
-	for _, f := range strings.Split(*figs, ",") {
-		switch strings.TrimSpace(f) {
+	for _, f := range splitList(*figs) {
+		switch f {
 		case "1":
 			run1 = true
 		case "3":
@@ -96,4 +96,15 @@ func runToy2D(args []string) error {
 	fmt.Println(toy2d.Summary(res))
 	fmt.Printf("wrote %s %s\n", path, strings.Join(files, " "))
 	return nil
+}
+
+// splitList splits a comma-separated flag value, trimming spaces and dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

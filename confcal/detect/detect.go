@@ -46,7 +46,8 @@ func NewPredictor(b backends.Backend, ctx *context.Context, net train.Net, batch
 }
 
 // Outputs runs the network over x, a flat float32 array of n examples each of the given example
-// dimensions (e.g. [2] for 2D points, [3,32,32] for images), and returns one output row per example.
+// dimensions (e.g. [2] for 2D points, [3,32,32] for images), and returns one output row per example
+// (the example's outputs flattened: logits, or a generated image).
 // The last batch is padded with zeros and the padding's outputs dropped.
 func (p *Predictor) Outputs(x []float32, exampleDims ...int) ([][]float32, error) {
 	per := 1
@@ -72,8 +73,8 @@ func (p *Predictor) Outputs(x []float32, exampleDims ...int) ([][]float32, error
 			return nil, err
 		}
 		t := res[0]
-		if t.Rank() != 2 {
-			return nil, errors.Errorf("network output has shape %s, want [batch, outputs]", t.Shape())
+		if t.Rank() < 2 || t.Shape().Dimensions[0] != p.batchSize {
+			return nil, errors.Errorf("network output has shape %s, want [%d, ...]", t.Shape(), p.batchSize)
 		}
 		flat := tensors.MustCopyFlatData[float32](t)
 		t.FinalizeAll()

@@ -1,0 +1,244 @@
+package mnist
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/pkg/errors"
+
+	"github.com/confcal/confcal/confcal/detect"
+	"github.com/confcal/confcal/confcal/metrics"
+	"github.com/confcal/confcal/confcal/models"
+	"github.com/confcal/confcal/confcal/optim"
+	"github.com/confcal/confcal/confcal/train"
+)
+
+// Data holds the in-distribution splits and the OOD test sets of a run.
+type Data struct {
+	Train, Test *Set
+	// OOD maps a set's name to its images: letters A–J (Go fonts), uniform and Gaussian noise.
+	OOD map[string]*Set
+	// OODNames lists OOD in report order.
+	OODNames []string
+}
+
+// LoadData loads MNIST (subsets as the config says) and builds the OOD test sets.
+func LoadData(cfg Config) (*Data, error) {
+	opt := Options{Dir: cfg.DataDir, Download: cfg.Download, Channels: cfg.Channels}
+	tr, err := Load("train", opt)
+	if err != nil {
+		return nil, err
+	}
+	te, err := Load("test", opt)
+	if err != nil {
+		return nil, err
+	}
+	letters, err := Letters(cfg.OODN, cfg.Channels, uint64(cfg.Seed)+7)
+	if err != nil {
+		return nil, err
+	}
+	d := &Data{
+		Train: tr.Subset(cfg.TrainN, uint64(cfg.Seed)),
+		Test:  te.Subset(cfg.TestN, uint64(cfg.Seed)+1),
+		OOD: map[string]*Set{
+			"letters A-J (Go fonts)": letters,
+			"uniform noise":          UniformNoise(cfg.OODN, cfg.Channels, uint64(cfg.Seed)+8),
+			"Gaussian noise":         GaussianNoise(cfg.OODN, cfg.Channels, uint64(cfg.Seed)+9),
+		},
+		OODNames: []string{"letters A-J (Go fonts)", "uniform noise", "Gaussian noise"},
+	}
+	return d, nil
+}
+
+// classifierNet is the simple CNN of the config.
+func (c Config) classifierNet() train.Net {
+	return train.Net{Scope: train.ClassifierScope, Fn: models.SimpleCNN(10, c.Conv1, c.Conv2, c.FC1, c.FC2)}
+}
+
+func (c Config) ganNets(prefix string) (gen, disc train.Net) {
+	return train.Net{Scope: prefix + train.GeneratorScope, Fn: models.DCGANGenerator(c.Channels, c.GANWidth)},
+		train.Net{Scope: prefix + train.DiscriminatorScope, Fn: models.DCGANDiscriminator(c.GANWidth)}
+}
+
+// batcher draws shuffled mini-batches of a Set, epoch by epoch.
+type batcher struct {
+	s     *Set
+	r     *rand.Rand
+	perm  []int
+	pos   int
+	batch int
+}
+
+func newBatcher(s *Set, batch int, r *rand.Rand) *batcher {
+	return &batcher{s: s, r: r, batch: batch}
+}
+
+func (b *batcher) stepsPerEpoch() int { return max(1, b.s.N/b.batch) }
+
+// next returns images [batch, C, H, W] and labels [batch].
+func (b *batcher) next() (*tensors.Tensor, *tensors.Tensor) {
+	per := b.s.C * b.s.H * b.s.W
+	x := make([]float32, 0, b.batch*per)
+	y := make([]int32, 0, b.batch)
+	for range b.batch {
+		if b.pos >= len(b.perm) {
+			b.perm, b.pos = b.r.Perm(b.s.N), 0
+		}
+		i := b.perm[b.pos]
+		b.pos++
+		x = append(x, b.s.Image(i)...)
+		y = append(y, int32(max(b.s.Labels[i], 0)))
+	}
+	return tensors.FromFlatDataAndDimensions(x, b.batch, b.s.C, b.s.H, b.s.W), tensors.FromFlatDataAndDimensions(y, b.batch)
+}
+
+func gaussianImages(r *rand.Rand, n, c, h, w int) *tensors.Tensor {
+	v := make([]float32, n*c*h*w)
+	for i := range v {
+		v[i] = min(1, max(0, float32(0.5+r.NormFloat64())))
+	}
+	return tensors.FromFlatDataAndDimensions(v, n, c, h, w)
+}
+
+func latent(r *rand.Rand, n, d int) *tensors.Tensor {
+	v := make([]float32, n*d)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return tensors.FromFlatDataAndDimensions(v, n, d)
+}
+
+// logitsOf runs the classifier over a set.
+func logitsOf(b backends.Backend, ctx *context.Context, net train.Net, s *Set) ([][]float32, error) {
+	p, err := detect.NewPredictor(b, ctx, net, 100)
+	if err != nil {
+		return nil, err
+	}
+	return p.Outputs(s.Images, s.C, s.H, s.W)
+}
+
+func logProgress(w io.Writer, what string, i, total int, start time.Time, names []string, losses []float64, last *time.Time) {
+	if w == nil || (i+1 != total && time.Since(*last) < 10*time.Second) {
+		return
+	}
+	*last = time.Now()
+	s := fmt.Sprintf("%s: step %d/%d (%.0fs)", what, i+1, total, time.Since(start).Seconds())
+	for k, n := range names {
+		s += fmt.Sprintf(" %s=%.4f", n, losses[k])
+	}
+	fmt.Fprintln(w, s)
+}
+
+// Regime names a way to train the classifier (the rows of the benchmark table).
+type Regime string
+
+// The classifier training regimes of the MNIST benchmark.
+const (
+	CrossEntropy    Regime = "cross entropy"
+	ConfidenceNoise Regime = "confidence loss, Gaussian noise as seen OOD"
+	JointConfidence Regime = "joint confidence loss (Algorithm 1)"
+)
+
+// trainClassifier trains a fresh classifier in ctx with the regime and returns the seconds taken.
+func trainClassifier(b backends.Backend, ctx *context.Context, cfg Config, d *Data, regime Regime, log io.Writer) (float64, error) {
+	r := rand.New(rand.NewPCG(uint64(cfg.Seed), 11))
+	net := cfg.classifierNet()
+	opt := optim.Adam{Scope: net.Scope, LearningRate: cfg.LR}
+	var step *train.Step
+	var err error
+	switch regime {
+	case CrossEntropy, ConfidenceNoise:
+		step, err = train.Classifier(b, ctx, train.ClassifierConfig{Net: net, Opt: opt, Beta: cfg.Beta})
+	case JointConfidence:
+		gen, disc := cfg.ganNets("")
+		step, err = train.Joint(b, ctx, train.JointConfig{Net: net, Opt: opt, Beta: cfg.Beta, GAN: train.GANConfig{
+			Generator: gen, Discriminator: disc,
+			OptG: optim.Adam{Scope: gen.Scope, LearningRate: cfg.GANLR, Beta1: cfg.GANBeta1},
+			OptD: optim.Adam{Scope: disc.Scope, LearningRate: cfg.GANLR, Beta1: cfg.GANBeta1}}})
+	default:
+		return 0, errors.Errorf("unknown training regime %q", regime)
+	}
+	if err != nil {
+		return 0, errors.Wrap(err, string(regime))
+	}
+	bt := newBatcher(d.Train, cfg.Batch, r)
+	total := bt.stepsPerEpoch() * cfg.Epochs
+	start, last := time.Now(), time.Now()
+	for i := range total {
+		x, y := bt.next()
+		var inputs []any
+		switch regime {
+		case CrossEntropy:
+			inputs = []any{x, y}
+		case ConfidenceNoise:
+			inputs = []any{x, y, gaussianImages(r, cfg.Batch, d.Train.C, d.Train.H, d.Train.W)}
+		case JointConfidence:
+			inputs = []any{x, y, latent(r, cfg.Batch, cfg.GANZ), latent(r, cfg.Batch, cfg.GANZ)}
+		}
+		losses, err := step.Run(inputs...)
+		if err != nil {
+			return 0, errors.Wrap(err, string(regime))
+		}
+		logProgress(log, string(regime), i, total, start, step.Names(), losses, &last)
+	}
+	return time.Since(start).Seconds(), nil
+}
+
+// Row is one trained classifier of the benchmark: its test accuracy and the baseline detector's
+// metrics on each OOD set (MNIST test = positives).
+type Row struct {
+	Regime   Regime                    `json:"regime"`
+	Accuracy float64                   `json:"accuracy"`
+	Metrics  map[string]metrics.Report `json:"metrics"`
+	Seconds  float64                   `json:"train_seconds"`
+}
+
+// evaluate computes the accuracy and the detection metrics of the classifier in ctx.
+func evaluate(b backends.Backend, ctx *context.Context, cfg Config, d *Data, regime Regime, secs float64) (Row, error) {
+	net := cfg.classifierNet()
+	logits, err := logitsOf(b, ctx, net, d.Test)
+	if err != nil {
+		return Row{}, err
+	}
+	row := Row{Regime: regime, Metrics: map[string]metrics.Report{}, Seconds: secs}
+	if row.Accuracy, err = detect.Accuracy(logits, d.Test.Labels); err != nil {
+		return row, err
+	}
+	in := detect.Baseline(logits)
+	for _, name := range d.OODNames {
+		ol, err := logitsOf(b, ctx, net, d.OOD[name])
+		if err != nil {
+			return row, err
+		}
+		if row.Metrics[name], err = metrics.Compute(in, detect.Baseline(ol)); err != nil {
+			return row, errors.Wrap(err, name)
+		}
+	}
+	return row, nil
+}
+
+// RunBenchmark trains one classifier per regime and evaluates each (the Table-1-style benchmark).
+func RunBenchmark(b backends.Backend, cfg Config, d *Data, log io.Writer) ([]Row, error) {
+	var rows []Row
+	for k, regime := range []Regime{CrossEntropy, ConfidenceNoise, JointConfidence} {
+		ctx := context.New()
+		if err := ctx.SetRNGStateFromSeed(int64(cfg.Seed + k)); err != nil {
+			return nil, err
+		}
+		secs, err := trainClassifier(b, ctx, cfg, d, regime, log)
+		if err != nil {
+			return nil, err
+		}
+		row, err := evaluate(b, ctx, cfg, d, regime, secs)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}

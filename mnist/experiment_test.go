@@ -1,0 +1,105 @@
+package mnist
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/confcal/confcal/confcal/metrics"
+	"github.com/confcal/confcal/confcal/params"
+)
+
+func TestBadSettingsAreClearErrors(t *testing.T) {
+	for set, want := range map[string]string{
+		"channels=2":    "channels",
+		"beta=-1":       "beta",
+		"batch=1":       "batch",
+		"gan_width=0":   "gan_width",
+		"lr=-0.1":       "lr",
+		"gan_beta1=1.5": "gan_beta1",
+		"ood_n=0":       "ood_n",
+		"cls_conv1=0":   "cls_conv1",
+		"gan_epochs=0":  "gan_epochs",
+		"train_n=-5":    "train_n",
+		"epochs=0":      "epochs",
+		"cls_fc2=0":     "cls_fc2",
+		"gan_batch=0":   "gan_batch",
+		"test_n=-1":     "test_n",
+		"gan_z=0":       "gan_z",
+		"cls_conv2=-1":  "cls_conv2",
+		"cls_fc1=0":     "cls_fc1",
+		"channels=0":    "channels",
+	} {
+		ctx, err := NewContext("quick")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := params.Apply(ctx, set, Presets); err != nil {
+			t.Fatalf("%s: %v", set, err)
+		}
+		if _, err := ConfigFromContext(ctx); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want an error naming %q", set, err, want)
+		}
+	}
+}
+
+func TestPaperPreset(t *testing.T) {
+	ctx, err := NewContext("paper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ConfigFromContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// App. B: simple CNN 128/256 filters, β = 1, Adam, batch 128, lr 0.0002, 50 epochs, all data, 3×32×32.
+	if c.Conv1 != 128 || c.Conv2 != 256 || c.Beta != 1 || c.Batch != 128 || c.LR != 0.0002 || c.Epochs != 50 ||
+		c.TrainN != 0 || c.TestN != 0 || c.Channels != 3 || c.GANWidth != 1 || c.GANZ != 100 {
+		t.Errorf("paper preset differs from App. B: %+v", c)
+	}
+}
+
+func TestReportsFromSavedResults(t *testing.T) {
+	dir := t.TempDir()
+	rows := []Row{
+		{Regime: CrossEntropy, Accuracy: 0.9, Metrics: map[string]metrics.Report{"letters": {TNRAtTPR95: 12.5, AUROC: 80}}},
+		{Regime: JointConfidence, Accuracy: 0.91, Metrics: map[string]metrics.Report{"letters": {TNRAtTPR95: 55, AUROC: 93.25}}},
+	}
+	grid := make([]float32, 64*3*32*32)
+	for i := range grid {
+		grid[i] = float32(i%7) / 7
+	}
+	g := &GANResult{C: 3, Original: GANSamples{Grid: grid, GridN: 64, FinalLosses: []float64{1, 2}},
+		Proposed: GANSamples{Grid: grid, GridN: 64, FinalLosses: []float64{1, 2}}}
+	if _, err := Update(dir, func(r *Results) { r.Benchmark = rows }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Update(dir, func(r *Results) { r.GAN = g }); err != nil {
+		t.Fatal(err)
+	}
+	r, err := LoadResults(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.GAN == nil || len(r.Benchmark) != 2 {
+		t.Fatalf("Update lost a part: gan=%v rows=%d", r.GAN != nil, len(r.Benchmark))
+	}
+	table := Table(r)
+	for _, want := range []string{"| letters | cross entropy | 90.0 | 12.5 | 80.0 |", "| letters | joint confidence loss (Algorithm 1) | 91.0 | 55.0 | 93.2 |"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	png, err := GANFigure(r.GAN)
+	if err != nil || len(png) < 1000 {
+		t.Fatalf("GAN figure: %d bytes, %v", len(png), err)
+	}
+	if _, err := LoadResults(filepath.Join(dir, "nowhere")); err == nil {
+		t.Error("missing results should be an error")
+	}
+	_ = os.WriteFile(filepath.Join(dir, ResultsFile), []byte("{"), 0o644)
+	if _, err := LoadResults(dir); err == nil || !strings.Contains(err.Error(), ResultsFile) {
+		t.Errorf("corrupt results: %v", err)
+	}
+}
