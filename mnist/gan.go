@@ -105,15 +105,7 @@ func RunGANs(b backends.Backend, cfg Config, d *Data, log io.Writer) (*GANResult
 
 // sample draws n images from a generator (inference mode: batch norm with running statistics).
 func sample(b backends.Backend, ctx *context.Context, gen train.Net, r *rand.Rand, n, z, c int) (*Set, error) {
-	p, err := detect.NewPredictor(b, ctx, gen, 100)
-	if err != nil {
-		return nil, err
-	}
-	codes := make([]float32, n*z)
-	for i := range codes {
-		codes[i] = float32(r.NormFloat64())
-	}
-	rows, err := p.Outputs(codes, z)
+	rows, err := detect.Sample(b, ctx, gen, r, n, z, 100)
 	if err != nil {
 		return nil, err
 	}

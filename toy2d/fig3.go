@@ -178,15 +178,7 @@ func pretrainFig3Classifier(b backends.Backend, ctx *context.Context, cfg Config
 
 // sampleGenerator draws n samples G(z), z ~ N(0, I).
 func sampleGenerator(b backends.Backend, ctx *context.Context, gen train.Net, r *rand.Rand, n, zDim int) ([][2]float64, error) {
-	p, err := detect.NewPredictor(b, ctx, gen, 1024)
-	if err != nil {
-		return nil, err
-	}
-	z := make([]float32, n*zDim)
-	for i := range z {
-		z[i] = float32(r.NormFloat64())
-	}
-	rows, err := p.Outputs(z, zDim)
+	rows, err := detect.Sample(b, ctx, gen, r, n, zDim, 1024)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ package detect
 
 import (
 	"math"
+	"math/rand/v2"
 
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -155,4 +156,22 @@ func logSumExpParts(row []float32) (float64, float64) {
 		sum += math.Exp(float64(v) - m)
 	}
 	return m, sum
+}
+
+// Sample draws n outputs G(z) of a generator in inference mode, with latent codes z ~ N(0, I) of
+// dimension zDim drawn from r (n·zDim normal draws, in order), in batches of batchSize. Each output
+// is one sample, flattened.
+func Sample(b backends.Backend, ctx *context.Context, gen train.Net, r *rand.Rand, n, zDim, batchSize int) ([][]float32, error) {
+	if n < 1 || zDim < 1 {
+		return nil, errors.Errorf("Sample needs n >= 1 and zDim >= 1, got %d and %d", n, zDim)
+	}
+	p, err := NewPredictor(b, ctx, gen, batchSize)
+	if err != nil {
+		return nil, err
+	}
+	z := make([]float32, n*zDim)
+	for i := range z {
+		z[i] = float32(r.NormFloat64())
+	}
+	return p.Outputs(z, zDim)
 }
