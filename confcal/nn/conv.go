@@ -24,10 +24,7 @@ import (
 // the pure-Go backend.
 func Conv2DOp(x, w *Node, stride, padding, dilation int) *Node {
 	const op = "Conv2DOp"
-	checkConvInputs(op, x, w)
-	checkInt(op, "stride", stride, 1, x, w)
-	checkInt(op, "padding", padding, 0, x, w)
-	checkInt(op, "dilation", dilation, 1, x, w)
+	checkConvInputs(op, x, w, stride, padding, dilation)
 	xd, wd := x.Shape().Dimensions, w.Shape().Dimensions
 	b, cin, h, wi := xd[0], xd[1], xd[2], xd[3]
 	cout, k := wd[0], wd[2]

@@ -26,10 +26,7 @@ func ConvTranspose2DOp(x, w *Node, stride, padding int) *Node {
 
 // convTranspose2D is ConvTranspose2DOp with a dilation d: Ho = (H-1)s - 2p + d(k-1) + 1.
 func convTranspose2D(op string, x, w *Node, stride, padding, dilation int) *Node {
-	checkConvInputs(op, x, w)
-	checkInt(op, "stride", stride, 1, x, w)
-	checkInt(op, "padding", padding, 0, x, w)
-	checkInt(op, "dilation", dilation, 1, x, w)
+	checkConvInputs(op, x, w, stride, padding, dilation)
 	xd, wd := x.Shape().Dimensions, w.Shape().Dimensions
 	b, cin, h, wi := xd[0], xd[1], xd[2], xd[3]
 	cout, k := wd[1], wd[2]

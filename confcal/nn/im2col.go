@@ -183,8 +183,9 @@ func checkInt(op, name string, v, minimum int, x, w *Node) {
 	}
 }
 
-// checkConvInputs validates x [B, C, H, W] and w (rank 4, same dtype, float).
-func checkConvInputs(op string, x, w *Node) {
+// checkConvInputs validates x [B, C, H, W], w (rank 4, same dtype, float, square kernel), and
+// stride >= 1, padding >= 0, dilation >= 1.
+func checkConvInputs(op string, x, w *Node, stride, padding, dilation int) {
 	if x.Rank() != 4 || w.Rank() != 4 {
 		panic(errors.Errorf("nn.%s: x must be [batch, channels, height, width] and w rank 4, got x %s and w %s",
 			op, x.Shape(), w.Shape()))
@@ -195,6 +196,9 @@ func checkConvInputs(op string, x, w *Node) {
 	if w.Shape().Dimensions[2] != w.Shape().Dimensions[3] {
 		panic(errors.Errorf("nn.%s: only square kernels are supported, got w %s", op, w.Shape()))
 	}
+	checkInt(op, "stride", stride, 1, x, w)
+	checkInt(op, "padding", padding, 0, x, w)
+	checkInt(op, "dilation", dilation, 1, x, w)
 }
 
 // UnsupportedOps returns the names of the node types in g (a graph being built or already built:
