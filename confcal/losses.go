@@ -118,7 +118,10 @@ func KPlusOneLoss(inLogits, labels, outLogits *Node) *Node {
 	}
 	k1 := outLogits.Shape().Dimensions[1]
 	logP := LogSoftmax(outLogits, -1)
-	lastLogP := Slice(logP, AxisRange(), AxisElem(k1-1))
+	// log p(K+1|x) picked with a one-hot mask (a Slice's gradient needs Pad, which the CPU backend lacks).
+	mask := make([]float32, k1)
+	mask[k1-1] = 1
+	lastLogP := ReduceSum(Mul(logP, ConvertDType(Const(logP.Graph(), [][]float32{mask}), logP.DType())), -1)
 	return Sub(loss, ReduceAllMean(lastLogP))
 }
 
