@@ -32,7 +32,7 @@ func Evaluate(b backends.Backend, cfg Config, d *Data, t *Trained) (*RunResult, 
 		score = detect.KPlusOne
 	}
 	r := &RunResult{Key: t.Key, Data: d.Name, StandIn: d.StandIn, Model: cfg.Model, Regime: t.Regime, Config: cfg,
-		EpochSeconds: t.EpochSeconds, Baseline: map[string]metrics.Report{}, ValError: map[string]float64{},
+		EpochSeconds: t.EpochSeconds, OODNames: d.OODNames, Baseline: map[string]metrics.Report{}, ValError: map[string]float64{},
 		Hist: map[string][]float64{}, ROC: map[string]Curve{}}
 	if t.Regime == ConfSeen || t.Regime == KPlusOne {
 		r.SeenName = d.SeenName

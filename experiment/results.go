@@ -25,6 +25,8 @@ type RunResult struct {
 	Regime   Regime `json:"regime"`
 	SeenName string `json:"seen,omitempty"`
 	Config   Config `json:"config"`
+	// OODNames lists the OOD sets in report order.
+	OODNames []string `json:"ood_names"`
 
 	Accuracy     float64   `json:"accuracy"` // test classification accuracy (%)
 	EpochSeconds []float64 `json:"epoch_seconds"`

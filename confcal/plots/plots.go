@@ -217,3 +217,7 @@ func withAlpha(c color.Color, a float64) color.Color {
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// PaletteColor returns the i-th colour of the default palette (cycling), for matching colours
+// across plots.
+func PaletteColor(i int) color.Color { return defaultColors[i%len(defaultColors)] }

@@ -1,0 +1,209 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/confcal/confcal/confcal/metrics"
+	"github.com/confcal/confcal/experiment"
+)
+
+// Detector selects the baseline detector's or ODIN's metrics.
+type Detector int
+
+// The detectors of the tables.
+const (
+	Baseline Detector = iota
+	ODIN
+)
+
+func (d Detector) String() string {
+	if d == ODIN {
+		return "ODIN"
+	}
+	return "Baseline"
+}
+
+// column is one metric column of a detection table.
+type column struct {
+	name string
+	get  func(x *experiment.RunResult, rep metrics.Report) float64
+}
+
+var detectionColumns = []column{
+	{"Classification accuracy", func(x *experiment.RunResult, _ metrics.Report) float64 { return x.Accuracy }},
+	{"TNR at TPR 95%", func(_ *experiment.RunResult, m metrics.Report) float64 { return m.TNRAtTPR95 }},
+	{"AUROC", func(_ *experiment.RunResult, m metrics.Report) float64 { return m.AUROC }},
+	{"Detection accuracy", func(_ *experiment.RunResult, m metrics.Report) float64 { return m.DetectionAcc }},
+	{"AUPR in", func(_ *experiment.RunResult, m metrics.Report) float64 { return m.AUPRIn }},
+	{"AUPR out", func(_ *experiment.RunResult, m metrics.Report) float64 { return m.AUPROut }},
+}
+
+// metricsOf returns the run's report for an OOD set under a detector.
+func metricsOf(x *experiment.RunResult, ood string, det Detector) (metrics.Report, bool) {
+	if det == ODIN {
+		o, ok := x.ODIN[ood]
+		return o.Report, ok
+	}
+	m, ok := x.Baseline[ood]
+	return m, ok
+}
+
+// DetectionTable is a Table-1-style markdown table: one row per OOD set, one column per metric, each
+// cell "a / b / …" over the regimes. It returns "" when none of the regimes has a run.
+func (r *Results) DetectionTable(title, data, model string, regimes []experiment.Regime, det Detector, onlyUnseen bool) string {
+	any := false
+	for _, g := range regimes {
+		any = any || len(r.Runs(data, model, g)) > 0
+	}
+	if !any {
+		return ""
+	}
+	names, seen := r.OODNames(data)
+	titles := make([]string, len(regimes))
+	for i, g := range regimes {
+		titles[i] = g.Title()
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "**%s** — %s, %s, %s detector; cells: %s%s\n\n", title, dataTitle(data), modelTitle(model), det,
+		strings.Join(titles, " / "), standInNote(r.StandIn(data)))
+	sb.WriteString("| OOD |")
+	for _, c := range detectionColumns {
+		sb.WriteString(" " + c.name + " |")
+	}
+	sb.WriteString("\n|---|")
+	for range detectionColumns {
+		sb.WriteString("---|")
+	}
+	sb.WriteString("\n")
+	for _, ood := range names {
+		if onlyUnseen && ood == seen {
+			continue
+		}
+		label := ood
+		if ood == seen {
+			label += " (seen)"
+		} else if seen != "" {
+			label += " (unseen)"
+		}
+		fmt.Fprintf(&sb, "| %s |", label)
+		for _, c := range detectionColumns {
+			var cells []string
+			for _, g := range regimes {
+				x := r.Pick(data, model, g, ood)
+				if x == nil {
+					cells = append(cells, "–")
+					continue
+				}
+				m, ok := metricsOf(x, ood, det)
+				if !ok {
+					cells = append(cells, "–")
+					continue
+				}
+				cells = append(cells, num(c.get(x, m)))
+			}
+			sb.WriteString(" " + strings.Join(cells, " / ") + " |")
+		}
+		sb.WriteString("\n")
+	}
+	return sb.String()
+}
+
+// CalibrationTable is Table 3: ECE (%) of cross entropy vs joint confidence loss, without and with
+// temperature scaling, one row per data set (the runs with the lowest mean validation error).
+func (r *Results) CalibrationTable(model string) string {
+	var sb strings.Builder
+	rows := 0
+	for _, data := range r.Datasets() {
+		ce := r.PickOverall(data, model, experiment.CrossEntropy)
+		jt := r.PickOverall(data, model, experiment.Joint)
+		if ce == nil && jt == nil {
+			continue
+		}
+		if rows == 0 {
+			fmt.Fprintf(&sb, "**Table 3** — expected calibration error (%%, M = 20), %s; temperature fitted on held-out in-distribution images\n\n", modelTitle(model))
+			sb.WriteString("| In-distribution | CE, without TS | Joint, without TS | CE, with TS | Joint, with TS |\n|---|---|---|---|---|\n")
+		}
+		rows++
+		get := func(x *experiment.RunResult, scaled bool) string {
+			if x == nil {
+				return "–"
+			}
+			if scaled {
+				return fmt.Sprintf("%s (T = %.2f)", num(x.ECEScaled), x.Temperature)
+			}
+			return num(x.ECE)
+		}
+		fmt.Fprintf(&sb, "| %s%s | %s | %s | %s | %s |\n", dataTitle(data), standInNote(r.StandIn(data)), get(ce, false), get(jt, false), get(ce, true), get(jt, true))
+	}
+	return sb.String()
+}
+
+// Markdown returns every table the results allow, with the paper's numbering, for each data set
+// and model present.
+func (r *Results) Markdown() string {
+	var parts []string
+	for _, data := range r.Datasets() {
+		for _, model := range r.Models(data) {
+			t1 := "Table 1"
+			if model == "alexnet" {
+				t1 = "Table 4"
+			}
+			for _, t := range []string{
+				r.DetectionTable(t1, data, model, []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen}, Baseline, false),
+				r.DetectionTable("Table 2 (Figure 4)", data, model, []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen, experiment.ConfGAN, experiment.Joint}, Baseline, true),
+				r.DetectionTable("Table 5", data, model, []experiment.Regime{experiment.Joint, experiment.JointPT}, Baseline, false),
+				r.DetectionTable("Table 6", data, model, []experiment.Regime{experiment.KPlusOne, experiment.ConfSeen}, Baseline, false),
+				r.DetectionTable("Table 6 (ODIN)", data, model, []experiment.Regime{experiment.KPlusOne, experiment.ConfSeen}, ODIN, false),
+				r.DetectionTable("Figure 7 (ODIN)", data, model, []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen, experiment.ConfGAN, experiment.Joint}, ODIN, false),
+			} {
+				if t != "" {
+					parts = append(parts, t)
+				}
+			}
+		}
+	}
+	for _, model := range r.distinct(func(x *experiment.RunResult) string { return x.Model }) {
+		if t := r.CalibrationTable(model); t != "" {
+			parts = append(parts, t)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+func num(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+func dataTitle(d string) string {
+	switch d {
+	case "cifar10":
+		return "CIFAR-10"
+	case "svhn":
+		return "SVHN"
+	}
+	return d
+}
+
+func modelTitle(m string) string {
+	switch m {
+	case "vgg13":
+		return "VGG-13"
+	case "alexnet":
+		return "AlexNet"
+	case "simplecnn":
+		return "simple CNN"
+	}
+	return m
+}
+
+func standInNote(standIn bool) string {
+	if standIn {
+		return " — STAND-IN DATA (generated, not the real data sets)"
+	}
+	return ""
+}
