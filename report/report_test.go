@@ -23,8 +23,8 @@ func run(key string, regime experiment.Regime, acc, tnrSVHN, tnrLSUN, valSVHN, v
 		ValError: map[string]float64{"SVHN": valSVHN, "LSUN": valLSUN},
 		ODIN:     map[string]experiment.ODINResult{"SVHN": {T: 1000, Eps: 0.001, Report: rep(tnrSVHN + 1)}, "LSUN": {T: 10, Report: rep(tnrLSUN + 2)}},
 		ECE:      18.45, ECEScaled: 7.07, Temperature: 1.5,
-		Hist:     map[string][]float64{"in": h, "SVHN": h, "LSUN": h},
-		ROC:      map[string]experiment.Curve{"SVHN": {X: []float64{0, 0.5, 1}, Y: []float64{0, 0.9, 1}}, "LSUN": {X: []float64{0, 1}, Y: []float64{0, 1}}},
+		Hist: map[string][]float64{"in": h, "SVHN": h, "LSUN": h},
+		ROC:  map[string]experiment.Curve{"SVHN": {X: []float64{0, 0.5, 1}, Y: []float64{0, 0.9, 1}}, "LSUN": {X: []float64{0, 1}, Y: []float64{0, 1}}},
 	}
 }
 
