@@ -11,7 +11,9 @@ import (
 
 // Image models take NCHW images [batch, channels, 32, 32] with values in [0, 1], as the paper's
 // experiments (MNIST expanded to 3×32×32, CIFAR-10, SVHN), and are built from confcal/nn layers, so
-// they train on the pure-Go backend as well as on XLA.
+// they train on the pure-Go backend as well as on XLA. Their ReLUs are nn.ReLUCtx: guided ReLUs when
+// the context parameter nn.ParamGuidedReLU is set (for guided-backpropagation maps, package
+// saliency), with the same forward values.
 
 // SimpleCNN is the paper's "simple CNN" (App. B; Figure 2 and the MNIST classifier of Figure 3(c)(d)):
 // two 5×5 stride-1 convolutions of conv1 and conv2 filters (paper: 128 and 256), each followed by
@@ -19,11 +21,11 @@ import (
 func SimpleCNN(classes, conv1, conv2, fc1, fc2 int) Fn {
 	return func(ctx *context.Context, x *Node) *Node {
 		checkImages("SimpleCNN", x)
-		h := nn.MaxPool2D(nn.ReLU(nn.Conv2D(ctx.In("conv_0"), x, nn.ConvConfig{Out: conv1, Kernel: 5})), 2, 2, 0)
-		h = nn.MaxPool2D(nn.ReLU(nn.Conv2D(ctx.In("conv_1"), h, nn.ConvConfig{Out: conv2, Kernel: 5})), 2, 2, 0)
+		h := nn.MaxPool2D(nn.ReLUCtx(ctx, nn.Conv2D(ctx.In("conv_0"), x, nn.ConvConfig{Out: conv1, Kernel: 5})), 2, 2, 0)
+		h = nn.MaxPool2D(nn.ReLUCtx(ctx, nn.Conv2D(ctx.In("conv_1"), h, nn.ConvConfig{Out: conv2, Kernel: 5})), 2, 2, 0)
 		h = flatten(h)
-		h = nn.ReLU(Dense(ctx.In("fc_0"), h, fc1))
-		h = nn.ReLU(Dense(ctx.In("fc_1"), h, fc2))
+		h = nn.ReLUCtx(ctx, Dense(ctx.In("fc_0"), h, fc1))
+		h = nn.ReLUCtx(ctx, Dense(ctx.In("fc_1"), h, fc2))
 		return Dense(ctx.In("fc_2"), h, classes)
 	}
 }
@@ -47,12 +49,12 @@ func VGG13(classes int, width float64) Fn {
 			}
 			lctx := ctx.In(fmt.Sprintf("conv_%d", i))
 			h = nn.Conv2D(lctx, h, nn.ConvConfig{Out: scaled(c, width), Kernel: 3, Padding: 1})
-			h = nn.ReLU(nn.BatchNorm(lctx.In("bn"), h))
+			h = nn.ReLUCtx(ctx, nn.BatchNorm(lctx.In("bn"), h))
 		}
 		h = flatten(h)
 		fc := scaled(512, width)
-		h = nn.Dropout(ctx, nn.ReLU(Dense(ctx.In("fc_0"), h, fc)), 0.5)
-		h = nn.Dropout(ctx, nn.ReLU(Dense(ctx.In("fc_1"), h, fc)), 0.5)
+		h = nn.Dropout(ctx, nn.ReLUCtx(ctx, Dense(ctx.In("fc_0"), h, fc)), 0.5)
+		h = nn.Dropout(ctx, nn.ReLUCtx(ctx, Dense(ctx.In("fc_1"), h, fc)), 0.5)
 		return Dense(ctx.In("fc_2"), h, classes)
 	}
 }
@@ -66,7 +68,7 @@ func AlexNet(classes int, width float64) Fn {
 	return func(ctx *context.Context, x *Node) *Node {
 		checkImages("AlexNet", x)
 		conv := func(i int, h *Node, c, k int) *Node {
-			return nn.ReLU(nn.Conv2D(ctx.In(fmt.Sprintf("conv_%d", i)), h, nn.ConvConfig{Out: scaled(c, width), Kernel: k, Padding: k / 2}))
+			return nn.ReLUCtx(ctx, nn.Conv2D(ctx.In(fmt.Sprintf("conv_%d", i)), h, nn.ConvConfig{Out: scaled(c, width), Kernel: k, Padding: k / 2}))
 		}
 		h := nn.MaxPool2D(conv(0, x, 64, 5), 3, 2, 0)
 		h = nn.MaxPool2D(conv(1, h, 192, 5), 3, 2, 0)
@@ -74,8 +76,8 @@ func AlexNet(classes int, width float64) Fn {
 		h = conv(3, h, 256, 3)
 		h = nn.MaxPool2D(conv(4, h, 256, 3), 2, 2, 0)
 		h = flatten(h)
-		h = nn.ReLU(Dense(ctx.In("fc_0"), nn.Dropout(ctx, h, 0.5), scaled(2048, width)))
-		h = nn.ReLU(Dense(ctx.In("fc_1"), nn.Dropout(ctx, h, 0.5), scaled(1024, width)))
+		h = nn.ReLUCtx(ctx, Dense(ctx.In("fc_0"), nn.Dropout(ctx, h, 0.5), scaled(2048, width)))
+		h = nn.ReLUCtx(ctx, Dense(ctx.In("fc_1"), nn.Dropout(ctx, h, 0.5), scaled(1024, width)))
 		return Dense(ctx.In("fc_2"), h, classes)
 	}
 }
@@ -91,10 +93,10 @@ func DCGANGenerator(channels int, width float64) Fn {
 		}
 		h := Reshape(z, z.Shape().Dimensions[0], z.Shape().Dimensions[1], 1, 1)
 		h = nn.ConvTranspose2D(ctx.In("deconv_0"), h, nn.ConvConfig{Out: scaled(512, width), Kernel: 4, NoBias: true})
-		h = nn.ReLU(nn.BatchNorm(ctx.In("bn_0"), h))
+		h = nn.ReLUCtx(ctx, nn.BatchNorm(ctx.In("bn_0"), h))
 		for i, c := range []int{scaled(256, width), scaled(128, width)} {
 			h = nn.ConvTranspose2D(ctx.In(fmt.Sprintf("deconv_%d", i+1)), h, nn.ConvConfig{Out: c, Kernel: 4, Stride: 2, Padding: 1, NoBias: true})
-			h = nn.ReLU(nn.BatchNorm(ctx.In(fmt.Sprintf("bn_%d", i+1)), h))
+			h = nn.ReLUCtx(ctx, nn.BatchNorm(ctx.In(fmt.Sprintf("bn_%d", i+1)), h))
 		}
 		h = nn.ConvTranspose2D(ctx.In("deconv_3"), h, nn.ConvConfig{Out: channels, Kernel: 4, Stride: 2, Padding: 1, NoBias: true})
 		return Sigmoid(h)

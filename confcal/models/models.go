@@ -17,6 +17,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
 
 	_ "github.com/confcal/confcal/confcal/gradfix" // matrix-product gradients without an [i,j,k] temporary
+	"github.com/confcal/confcal/confcal/nn"
 )
 
 // Fn is the signature of every model: variables are created in (or reused from) ctx's scope.
@@ -24,14 +25,20 @@ type Fn = func(ctx *context.Context, x *Node) *Node
 
 // MLP returns a fully-connected network with the given hidden layer widths, ReLU after each hidden
 // layer and a linear output layer of `outputs` units. The input [batch, ...] is flattened first.
+// With the context parameter nn.ParamGuidedReLU set the ReLUs are nn.GuidedReLU (the same values),
+// for guided-backpropagation maps; otherwise GoMLX's activations.Relu, as before.
 // Layer i's variables live in scope "layer_i".
 func MLP(hidden []int, outputs int) Fn {
 	return func(ctx *context.Context, x *Node) *Node {
 		if x.Rank() > 2 {
 			x = Reshape(x, x.Shape().Dimensions[0], -1)
 		}
+		relu := activations.Relu
+		if nn.GuidedEnabled(ctx, x.Graph()) {
+			relu = nn.GuidedReLU
+		}
 		for i, h := range hidden {
-			x = activations.Relu(Dense(ctx.In(fmt.Sprintf("layer_%d", i)), x, h))
+			x = relu(Dense(ctx.In(fmt.Sprintf("layer_%d", i)), x, h))
 		}
 		return Dense(ctx.In(fmt.Sprintf("layer_%d", len(hidden))), x, outputs)
 	}
