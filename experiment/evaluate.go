@@ -95,7 +95,7 @@ func Evaluate(b backends.Backend, cfg Config, d *Data, t *Trained) (*RunResult, 
 		}
 	}
 	if cfg.GuidedN > 0 {
-		if r.Guided, err = writeGuided(b, cfg, d, t); err != nil {
+		if r.Guided, r.GuidedMeanAbs, err = writeGuided(b, cfg, d, t); err != nil {
 			return nil, err
 		}
 	}

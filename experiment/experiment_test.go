@@ -51,7 +51,7 @@ func tinyConfig(t *testing.T, settings string) Config {
 	t.Helper()
 	ctx, err := NewContext(map[string]any{}, params.Presets{"test": {
 		"model": "simplecnn", "width": 1.0 / 16, "epochs": 2, "batch": 16, "lr": 0.002, "lr_decay_epoch": 1,
-		"gan_width": 1.0 / 16, "gan_z": 8, "gan_lr": 0.002, "gan_epochs": 1, "val_n": 20, "guided_n": 2, "odin": false,
+		"gan_width": 1.0 / 16, "gan_z": 8, "gan_lr": 0.002, "gan_epochs": 1, "val_n": 20, "guided_n": 2, "odin": true,
 	}}, "test")
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,10 @@ func must[T any](v T, err error) T {
 }
 
 func TestRunAllRegimes(t *testing.T) {
-	cfg := tinyConfig(t, "regimes=all")
+	if testing.Short() {
+		t.Skip("trains six classifiers")
+	}
+	cfg := tinyConfig(t, "regimes=all;epochs=1")
 	d := tinyData(t, cfg)
 	b := backend.Must()
 	out := t.TempDir()
@@ -98,6 +101,15 @@ func TestRunAllRegimes(t *testing.T) {
 		t.Fatalf("%d results", len(rs))
 	}
 	for _, r := range rs {
+		if r.Regime != KPlusOne && len(r.ODIN) != len(d.OODNames) {
+			t.Errorf("%s: ODIN results for %d OOD sets", r.Key, len(r.ODIN))
+		}
+		if r.Guided == "" || r.GuidedMeanAbs["in"] <= 0 {
+			t.Errorf("%s: no guided maps (%q, %v)", r.Key, r.Guided, r.GuidedMeanAbs)
+		}
+		if r.Accuracy < 0 || r.Accuracy > 100 || len(r.Hist["in"]) != HistBins || len(r.ROC["noise"].X) < 2 {
+			t.Errorf("%s: accuracy %v, histogram %d bins, ROC %d points", r.Key, r.Accuracy, len(r.Hist["in"]), len(r.ROC["noise"].X))
+		}
 		t.Logf("%s: acc %.1f ece %.1f/%.1f T=%.2f stripes TNR %.1f val err %.1f epochs %v", r.Key, r.Accuracy, r.ECE, r.ECEScaled, r.Temperature,
 			r.Baseline["stripes"].TNRAtTPR95, r.ValError["stripes"], r.EpochSeconds)
 	}

@@ -53,8 +53,10 @@ type RunResult struct {
 
 	// Guided and Samples are PNG files in the run's directory: guided-backprop maps (Figure 5) and
 	// generator samples (regimes with a GAN); empty when not made.
-	Guided  string `json:"guided_png,omitempty"`
-	Samples string `json:"samples_png,omitempty"`
+	Guided string `json:"guided_png,omitempty"`
+	// GuidedMeanAbs is the mean |guided gradient| per set ("in" and each OOD set) of those images.
+	GuidedMeanAbs map[string]float64 `json:"guided_mean_abs,omitempty"`
+	Samples       string             `json:"samples_png,omitempty"`
 }
 
 // ODINResult is the ODIN detector on one OOD set.

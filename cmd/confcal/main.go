@@ -4,6 +4,8 @@
 //	confcal toy2d [-set "preset=quick;fig1_steps=500"] [-out dir] [-figs 1,3]
 //	confcal toy2d -report [-out dir]     (re-render figures and tables from results.json)
 //	confcal mnist [-set "preset=quick"] [-out dir] [-run gan,benchmark]
+//	confcal cifar10 [-set "preset=quick;standin=true"] [-out dir] [-sweep [-shard i/n]] [-report]
+//	confcal svhn    (the same flags)
 //	confcal bench [-models simplecnn,dcgan,vgg13] [-steps 5]
 //
 // Hyperparameters are GoMLX context parameters, set with -set as in GoMLX's examples; preset=quick
@@ -14,6 +16,8 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/confcal/confcal/experiment"
 )
 
 func usage() {
@@ -22,6 +26,8 @@ func usage() {
 experiments:
   toy2d    Figures 1 and 3(a)(b): the 2D Gaussian toy (confidence maps, original vs proposed GAN)
   mnist    Figure 3(c)(d) (original vs proposed DCGAN on MNIST) and an offline MNIST OOD benchmark
+  cifar10  Section 3 with CIFAR-10 in distribution: Tables 1–6, Figures 2, 4, 5, 7 (regimes, sweep, ODIN, ECE)
+  svhn     the same with SVHN in distribution
   bench    time one training step of the paper's CNNs (simple CNN, DCGAN, VGG-13) on the backend in use
 
 Run "confcal <experiment> -h" for its flags.`)
@@ -38,6 +44,10 @@ func main() {
 		err = runToy2D(os.Args[2:])
 	case "mnist":
 		err = runMNIST(os.Args[2:])
+	case "cifar10":
+		err = runImages(experiment.CIFAR10, os.Args[2:])
+	case "svhn":
+		err = runImages(experiment.SVHN, os.Args[2:])
 	case "bench":
 		err = runBench(os.Args[2:])
 	case "-h", "-help", "--help", "help":
