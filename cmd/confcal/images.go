@@ -18,7 +18,7 @@ import (
 func runImages(spec experiment.Spec, args []string) error {
 	fs := flag.NewFlagSet(spec.Name, flag.ContinueOnError)
 	set := fs.String("set", "", `hyperparameters "name=value;..." (preset=quick|paper first); see experiment.Defaults`)
-	out := fs.String("out", "", "output directory: runs/<key>/{checkpoint.bin,result.json}, report.md, figures/ (default: out_dir or ./out/"+spec.Name+")")
+	out := fs.String("out", "", "output directory: runs/<key>/{checkpoint.bin,result.json}, report.md, figures/ (default: out_dir or ./out/"+spec.Name+"-<preset>[-standin])")
 	sweep := fs.Bool("sweep", false, "run the App. B hyperparameter sweep (sweep_beta × sweep_batch × sweep_lr per regime) instead of one run per regime")
 	shard := fs.String("shard", "0/1", "with -sweep: run only trials k with k mod n == i (i/n), for splitting a sweep over machines")
 	onlyReport := fs.Bool("report", false, "only (re)write report.md and the figures from the saved results")
@@ -37,7 +37,7 @@ func runImages(spec experiment.Spec, args []string) error {
 		dir = cfg.OutDir
 	}
 	if dir == "" {
-		dir = nbutil.OutDir(spec.Name)
+		dir = nbutil.OutDir(spec.OutName(cfg))
 	}
 	if !*onlyReport {
 		sh, err := experiment.ParseShard(*shard)
