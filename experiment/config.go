@@ -45,8 +45,10 @@ var Defaults = map[string]any{
 	"pt_weight":  0.1, // weight of the pull-away term in joint-pt (Zhao et al. 2017 use 0.1; the paper gives none)
 
 	"regimes":  "ce,conf-seen,conf-gan,joint,joint-pt,kplus1",
-	"odin":     true, // also evaluate the ODIN detector (grid chosen on the validation split)
-	"guided_n": 4,    // in-distribution and OOD images per set whose guided-backprop maps are saved (Fig. 5)
+	"odin":     true,                  // also evaluate the ODIN detector (grid chosen on the validation split)
+	"odin_t":   "1,10,100,500,1000",   // ODIN's temperatures (App. C.3)
+	"odin_eps": "0,0.0001,0.001,0.01", // ODIN's perturbation magnitudes (App. C.3)
+	"guided_n": 4,                     // in-distribution and OOD images per set whose guided-backprop maps are saved (Fig. 5)
 
 	// Hyperparameter sweep (App. B); used by the sweep command only.
 	"sweep_beta":  "0:2:0.1", // from:to:step or a comma list
@@ -99,7 +101,10 @@ type Config struct {
 
 	Regimes []Regime `json:"regimes"`
 	ODIN    bool     `json:"odin"`
-	GuidedN int      `json:"guided_n"`
+	// ODINTemperatures and ODINEpsilons span ODIN's grid.
+	ODINTemperatures []float64 `json:"odin_t"`
+	ODINEpsilons     []float64 `json:"odin_eps"`
+	GuidedN          int       `json:"guided_n"`
 
 	SweepBetas   []float64 `json:"sweep_beta"`
 	SweepBatches []int     `json:"sweep_batch"`
@@ -142,6 +147,22 @@ func ConfigFromContext(ctx *context.Context) (Config, error) {
 	}
 	if c.SweepLRs, err = parseFloats("sweep_lr", s("sweep_lr")); err != nil {
 		return c, err
+	}
+	if c.ODINTemperatures, err = parseFloats("odin_t", s("odin_t")); err != nil {
+		return c, err
+	}
+	if c.ODINEpsilons, err = parseFloats("odin_eps", s("odin_eps")); err != nil {
+		return c, err
+	}
+	for _, v := range c.ODINTemperatures {
+		if !(v > 0) {
+			return c, fmt.Errorf("odin_t: temperatures must be > 0, got %v", v)
+		}
+	}
+	for _, v := range c.ODINEpsilons {
+		if !(v >= 0) {
+			return c, fmt.Errorf("odin_eps: magnitudes must be >= 0, got %v", v)
+		}
 	}
 	return c, c.Validate()
 }

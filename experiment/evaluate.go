@@ -2,9 +2,11 @@ package experiment
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"time"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -16,12 +18,13 @@ import (
 )
 
 // evalBatch is the batch size of inference.
-const evalBatch = 100
+const evalBatch = 50
 
 // Evaluate measures a trained classifier: test accuracy, the baseline detector (and ODIN when
 // cfg.ODIN) on every OOD set, ECE with and without temperature scaling, score histograms and ROC
 // curves, and writes the guided-backprop maps and generator samples as PNGs into the run's directory.
-func Evaluate(b backends.Backend, cfg Config, d *Data, t *Trained) (*RunResult, error) {
+func Evaluate(b backends.Backend, cfg Config, d *Data, t *Trained, log io.Writer) (*RunResult, error) {
+	began := time.Now()
 	p, err := detect.NewPredictor(b, t.Ctx, t.Net, evalBatch)
 	if err != nil {
 		return nil, err
@@ -84,10 +87,13 @@ func Evaluate(b backends.Backend, cfg Config, d *Data, t *Trained) (*RunResult, 
 		}
 		r.ROC[name] = thin(fpr, tpr, ROCPoints)
 	}
+	logf(log, "%s: baseline detector and calibration evaluated (%.1fs)", t.Key, time.Since(began).Seconds())
 	if cfg.ODIN && t.Regime != KPlusOne {
-		if r.ODIN, err = evaluateODIN(b, d, t); err != nil {
+		began = time.Now()
+		if r.ODIN, err = evaluateODIN(b, cfg, d, t); err != nil {
 			return nil, err
 		}
+		logf(log, "%s: ODIN evaluated (%.1fs)", t.Key, time.Since(began).Seconds())
 	}
 	if t.Generator.Fn != nil {
 		if r.Samples, err = writeSamples(b, cfg, d, t); err != nil {
@@ -95,9 +101,11 @@ func Evaluate(b backends.Backend, cfg Config, d *Data, t *Trained) (*RunResult, 
 		}
 	}
 	if cfg.GuidedN > 0 {
+		began = time.Now()
 		if r.Guided, r.GuidedMeanAbs, err = writeGuided(b, cfg, d, t); err != nil {
 			return nil, err
 		}
+		logf(log, "%s: guided-backprop maps written (%.1fs)", t.Key, time.Since(began).Seconds())
 	}
 	return r, nil
 }

@@ -17,13 +17,18 @@ import (
 // evaluateODIN runs the ODIN detector (App. C.3, Figure 7) on every OOD set: (T, ε) chosen on the
 // grid T ∈ {1,10,100,500,1000} × ε ∈ {0,1e-4,1e-3,1e-2} by the detection error between the
 // calibration images and the OOD set's validation images, then the test metrics at that choice.
-func evaluateODIN(b backends.Backend, d *Data, t *Trained) (map[string]ODINResult, error) {
+func evaluateODIN(b backends.Backend, cfg Config, d *Data, t *Trained) (map[string]ODINResult, error) {
 	o, err := detect.NewODIN(b, t.Ctx, t.Net, evalBatch)
 	if err != nil {
 		return nil, err
 	}
 	dims := []int{d.Test.C, d.Test.H, d.Test.W}
-	grid := detect.ODINGrid()
+	var grid []detect.ODINParams
+	for _, T := range cfg.ODINTemperatures {
+		for _, e := range cfg.ODINEpsilons {
+			grid = append(grid, detect.ODINParams{T: T, Eps: e})
+		}
+	}
 	index := map[detect.ODINParams]int{}
 	for i, p := range grid {
 		index[p] = i

@@ -28,7 +28,7 @@ func RunOne(b backends.Backend, cfg Config, d *Data, regime Regime, outDir strin
 	if err != nil {
 		return nil, err
 	}
-	r, err := Evaluate(b, cfg, d, t)
+	r, err := Evaluate(b, cfg, d, t, log)
 	if err != nil {
 		return nil, fmt.Errorf("%s: evaluating: %w", key, err)
 	}

@@ -120,3 +120,17 @@ func (r *Results) distinct(key func(*experiment.RunResult) string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Only returns the runs made with the given preset (e.g. "paper" for full-setting runs).
+func (r *Results) Only(preset string) *Results {
+	var out []*experiment.RunResult
+	for _, x := range r.runs {
+		if x.Config.Preset == preset {
+			out = append(out, x)
+		}
+	}
+	return New(out)
+}
+
+// Len is the number of runs.
+func (r *Results) Len() int { return len(r.runs) }
