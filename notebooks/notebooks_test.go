@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/confcal/confcal/confcal/nbutil"
+	"github.com/confcal/confcal/experiment"
 	"github.com/confcal/confcal/internal/nbrun"
 	"github.com/confcal/confcal/mnist"
 	"github.com/confcal/confcal/toy2d"
@@ -46,6 +47,39 @@ var outputChecks = map[string]func(dir string) error{
 		}
 		return nil
 	},
+	"cifar10": imageChecks("cifar10"),
+	"svhn":    imageChecks("svhn"),
+}
+
+// imageChecks verifies the runs of a Section 3 notebook: the four regimes of its cells, each with
+// every OOD set's baseline and ODIN metrics and its guided-backprop panel, on labelled stand-in data
+// (the real data sets cannot be reached where the tests run) unless the real files are present.
+func imageChecks(data string) func(dir string) error {
+	return func(dir string) error {
+		rs, err := experiment.LoadResults(dir)
+		if err != nil {
+			return err
+		}
+		got := map[experiment.Regime]bool{}
+		for _, r := range rs {
+			if r.Data != data {
+				return fmt.Errorf("run %s is of %q, want %q", r.Key, r.Data, data)
+			}
+			got[r.Regime] = true
+			if len(r.OODNames) != 4 || len(r.Baseline) != 4 || len(r.ODIN) != 4 {
+				return fmt.Errorf("run %s: %d OOD sets, %d baseline and %d ODIN results, want 4 each", r.Key, len(r.OODNames), len(r.Baseline), len(r.ODIN))
+			}
+			if st, err := os.Stat(filepath.Join(dir, "runs", r.Key, r.Guided)); r.Guided == "" || err != nil || st.Size() < 1000 {
+				return fmt.Errorf("run %s: guided-backprop panel %q missing: %v", r.Key, r.Guided, err)
+			}
+		}
+		for _, g := range []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen, experiment.ConfGAN, experiment.Joint} {
+			if !got[g] {
+				return fmt.Errorf("no %s run in %s", g, dir)
+			}
+		}
+		return nil
+	}
 }
 
 // cellTimeout is the limit for each notebook cell.

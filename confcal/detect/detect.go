@@ -6,8 +6,8 @@
 //     detector of all the paper's main tables;
 //   - KPlusOne: 1 - p(K+1|x) for a classifier with an extra out-of-distribution class (App. E).
 //
-// ODIN (temperature scaling plus input perturbation) needs the input gradient and comes with the
-// CIFAR experiments.
+//   - ODIN (odin.go, App. C.3, Figure 7): the maximum softmax at temperature T of the input moved by ε
+//     against the gradient of the top class's log-softmax, with (T, ε) chosen on validation data.
 package detect
 
 import (
