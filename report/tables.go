@@ -150,16 +150,29 @@ func (r *Results) Markdown() string {
 			if model == "alexnet" {
 				t1 = "Table 4"
 			}
-			for _, t := range []string{
-				r.DetectionTable(t1, data, model, []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen}, Baseline, false),
-				r.DetectionTable("Table 2 (Figure 4)", data, model, []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen, experiment.ConfGAN, experiment.Joint}, Baseline, true),
-				r.DetectionTable("Table 5", data, model, []experiment.Regime{experiment.Joint, experiment.JointPT}, Baseline, false),
-				r.DetectionTable("Table 6", data, model, []experiment.Regime{experiment.KPlusOne, experiment.ConfSeen}, Baseline, false),
-				r.DetectionTable("Table 6 (ODIN)", data, model, []experiment.Regime{experiment.KPlusOne, experiment.ConfSeen}, ODIN, false),
-				r.DetectionTable("Figure 7 (ODIN)", data, model, []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen, experiment.ConfGAN, experiment.Joint}, ODIN, false),
+			for _, t := range []struct {
+				title   string
+				regimes []experiment.Regime
+				det     Detector
+				unseen  bool
+			}{
+				{t1, []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen}, Baseline, false},
+				{"Table 2 (Figure 4)", []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen, experiment.ConfGAN, experiment.Joint}, Baseline, true},
+				{"Table 5", []experiment.Regime{experiment.Joint, experiment.JointPT}, Baseline, false},
+				{"Table 6", []experiment.Regime{experiment.KPlusOne, experiment.ConfSeen}, Baseline, false},
+				{"Table 6 (ODIN)", []experiment.Regime{experiment.KPlusOne, experiment.ConfSeen}, ODIN, false},
+				{"Figure 7 (ODIN)", []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen, experiment.ConfGAN, experiment.Joint}, ODIN, false},
 			} {
-				if t != "" {
-					parts = append(parts, t)
+				// A pairwise comparison is shown only when both regimes have runs, the four-way ones
+				// (Table 2, Figure 7) when at least two have.
+				have := 0
+				for _, g := range t.regimes {
+					if len(r.Runs(data, model, g)) > 0 {
+						have++
+					}
+				}
+				if have == len(t.regimes) || (len(t.regimes) > 2 && have >= 2) {
+					parts = append(parts, r.DetectionTable(t.title, data, model, t.regimes, t.det, t.unseen))
 				}
 			}
 		}
