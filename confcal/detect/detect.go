@@ -4,6 +4,7 @@
 //
 //   - Baseline: the maximum of the softmax, q(x) = max_y p(y|x) (Hendrycks & Gimpel, 2017), the
 //     detector of all the paper's main tables;
+//
 //   - KPlusOne: 1 - p(K+1|x) for a classifier with an extra out-of-distribution class (App. E).
 //
 //   - ODIN (odin.go, App. C.3, Figure 7): the maximum softmax at temperature T of the input moved by ε
