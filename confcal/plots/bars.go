@@ -54,6 +54,6 @@ func Bars(title, yLabel string, groups []string, series ...BarSeries) (*plot.Plo
 	p.Legend.Left = false
 	p.NominalX(groups...)
 	p.Y.Min = 0
-	p.Y.Max = max(top*1.25, 1)
+	p.Y.Max = max(top, 1) * (1.1 + 0.13*float64(len(series))) // room for the legend above the bars
 	return p, nil
 }
