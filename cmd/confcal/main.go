@@ -7,6 +7,7 @@
 //	confcal cifar10 [-set "preset=quick;standin=true"] [-out dir] [-sweep [-shard i/n]] [-report]
 //	confcal svhn    (the same flags)
 //	confcal bench [-models simplecnn,dcgan,vgg13] [-steps 5]
+//	confcal gpubench [-batch 128] [-steps 50] [-warmup 3] [-models vgg13conf,joint] [-json FILE]
 //
 // Hyperparameters are GoMLX context parameters, set with -set as in GoMLX's examples; preset=quick
 // (the default, CPU minutes) or preset=paper selects the paper's setting. The backend is the pure-Go
@@ -29,6 +30,7 @@ experiments:
   cifar10  Section 3 with CIFAR-10 in distribution: Tables 1–6, Figures 2, 4, 5, 7 (regimes, sweep, ODIN, ECE)
   svhn     the same with SVHN in distribution
   bench    time one training step of the paper's CNNs (simple CNN, DCGAN, VGG-13) on the backend in use
+  gpubench time the VGG-13 confidence-loss step and the Algorithm 1 joint step at batch 128 (GPU; docs/gpu.md)
 
 Run "confcal <experiment> -h" for its flags.`)
 }
@@ -50,6 +52,8 @@ func main() {
 		err = runImages(experiment.SVHN, os.Args[2:])
 	case "bench":
 		err = runBench(os.Args[2:])
+	case "gpubench":
+		err = runGPUBench(os.Args[2:])
 	case "-h", "-help", "--help", "help":
 		usage()
 		return
