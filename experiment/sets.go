@@ -85,7 +85,7 @@ func StandInDir(cfg Config, what string, sizes ...int) (string, error) {
 	for _, s := range sizes {
 		name += fmt.Sprintf("-%d", s)
 	}
-	return filepath.Join(root, fmt.Sprintf("%s-seed%d", name, cfg.Seed)), nil
+	return filepath.Join(root, fmt.Sprintf("%s-seed%d-v%d", name, cfg.Seed, standInVersion)), nil
 }
 
 // loadImages loads the in-distribution data set `in` and the OOD sets, from the real files (data_dir,
@@ -193,3 +193,7 @@ func assemble(cfg Config, in string, co cifar.Options, so svhn.Options, tinyOpt,
 	}
 	return NewData(cfg, in, 10, train, test, seen, otherName, ood, []string{otherName, OODTinyImageNet, OODLSUN, OODGaussian}, standIn)
 }
+
+// standInVersion changes whenever a stand-in generator changes, so that stand-ins written by an
+// older version are not reused from the cache.
+const standInVersion = 2

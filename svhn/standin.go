@@ -49,14 +49,14 @@ var digitFaces = []struct {
 
 // The stand-in's geometry and colours, in pixels of the 32×32 image (see StandIn).
 const (
-	standInMinHeight = 15.0 // the central digit's height
+	standInMinHeight = 18.0 // the central digit's height
 	standInMaxHeight = 24.0
-	standInMaxRot    = 8.0 // degrees, either way
+	standInMaxRot    = 5.0 // degrees, either way
 	standInMaxShift  = 2.0 // pixels, either way, in x and in y
 	standInMinAspect = 0.85
 	standInMaxAspect = 1.2
-	standInNeighbour = 0.7  // probability of a neighbouring digit on each side
-	standInContrast  = 0.35 // least luminance difference between digits and background
+	standInNeighbour = 0.3  // probability of a neighbouring digit on each side
+	standInContrast  = 0.45 // least luminance difference between digits and background
 	standInMaxNoise  = 0.04 // largest standard deviation of the pixel noise
 )
 
@@ -310,9 +310,9 @@ func blur3(img []float64) {
 // a MAT-file), labels 0–9 drawn uniformly, for running the SVHN experiments where SVHN cannot be
 // had. It is NOT SVHN: the set is named "svhn-standin-"+split and its Source says so.
 //
-// Each image shows a digit (its label) from one of the twelve Go fonts, 15–24 pixels high, its
-// width stretched by 0.85–1.2, rotated by up to ±8° and shifted by up to ±2 pixels, in a colour
-// whose luminance differs from the background's by at least 0.35; with probability 0.7 on each
+// Each image shows a digit (its label) from one of the twelve Go fonts, 18–24 pixels high, its
+// width stretched by 0.85–1.2, rotated by up to ±5° and shifted by up to ±2 pixels, in a colour
+// whose luminance differs from the background's by at least 0.45; with probability 0.3 on each
 // side a neighbouring digit 1–4 pixels away, usually cut by the image border as in SVHN's crops. The
 // background is a colour with a lighting gradient and a faint wavy texture; half the images are
 // blurred (3×3 binomial kernel), and all get Gaussian noise (standard deviation 0.005–0.04). The
