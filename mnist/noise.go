@@ -1,30 +1,19 @@
 package mnist
 
 import (
-	"fmt"
 	"math/rand/v2"
+
+	"github.com/confcal/confcal/dataset"
 )
 
 // noiseSet makes n channels×32×32 images whose every value (each pixel of each channel,
 // independently) is draw(rng); labels are −1.
 func noiseSet(n, channels int, seed, stream uint64, name, source string, draw func(*rand.Rand) float32) *Set {
-	if n < 0 || channels < 1 {
-		panic(fmt.Sprintf("mnist: %s: bad n=%d or channels=%d", name, n, channels))
+	s, err := dataset.Noise(n, channels, Size, Size, seed, stream, name, source, draw)
+	if err != nil {
+		panic("mnist: " + err.Error())
 	}
-	rng := rand.New(rand.NewPCG(seed, stream))
-	images := make([]float32, n*channels*Size*Size)
-	for i := range images {
-		images[i] = draw(rng)
-	}
-	labels := make([]int, n)
-	for i := range labels {
-		labels[i] = -1
-	}
-	return &Set{
-		Images: images, Labels: labels,
-		N: n, C: channels, H: Size, W: Size,
-		Name: name, Source: fmt.Sprintf("%s, seed %d", source, seed),
-	}
+	return s
 }
 
 // UniformNoise returns n images of channels×32×32 values drawn independently from U(0,1), labels −1,
