@@ -7,41 +7,10 @@ import (
 	"math/rand/v2"
 	"sync"
 
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/gobolditalic"
-	"golang.org/x/image/font/gofont/goitalic"
-	"golang.org/x/image/font/gofont/gomedium"
-	"golang.org/x/image/font/gofont/gomediumitalic"
-	"golang.org/x/image/font/gofont/gomono"
-	"golang.org/x/image/font/gofont/gomonobold"
-	"golang.org/x/image/font/gofont/gomonobolditalic"
-	"golang.org/x/image/font/gofont/gomonoitalic"
-	"golang.org/x/image/font/gofont/goregular"
-	"golang.org/x/image/font/gofont/gosmallcaps"
-	"golang.org/x/image/font/gofont/gosmallcapsitalic"
+	"github.com/confcal/confcal/internal/gofonts"
 	"golang.org/x/image/font/sfnt"
-	"golang.org/x/image/math/fixed"
 	"golang.org/x/image/vector"
 )
-
-// letterFaces are the twelve faces of the Go font family.
-var letterFaces = []struct {
-	name string
-	ttf  []byte
-}{
-	{"Go Regular", goregular.TTF},
-	{"Go Bold", gobold.TTF},
-	{"Go Italic", goitalic.TTF},
-	{"Go Bold Italic", gobolditalic.TTF},
-	{"Go Medium", gomedium.TTF},
-	{"Go Medium Italic", gomediumitalic.TTF},
-	{"Go Mono", gomono.TTF},
-	{"Go Mono Bold", gomonobold.TTF},
-	{"Go Mono Italic", gomonoitalic.TTF},
-	{"Go Mono Bold Italic", gomonobolditalic.TTF},
-	{"Go Smallcaps", gosmallcaps.TTF},
-	{"Go Smallcaps Italic", gosmallcapsitalic.TTF},
-}
 
 // Letters' geometry: glyphs are drawn on a 28×28 canvas, like MNIST's digits, with their bounding
 // box's longer side LetterBox·scale pixels (MNIST fits its digits in a 20×20 box), centred, then
@@ -67,42 +36,23 @@ var (
 	outlinesErr  error
 )
 
-// loadOutlines parses the Go fonts and extracts the normalised outlines of A–J in each face.
+// loadOutlines extracts the normalised outlines of A–J in each Go font face.
 func loadOutlines() ([][10]outline, error) {
 	outlinesOnce.Do(func() {
-		var buf sfnt.Buffer
-		for _, face := range letterFaces {
-			f, err := sfnt.Parse(face.ttf)
-			if err != nil {
-				outlinesErr = fmt.Errorf("mnist: parsing font %s: %w", face.name, err)
-				return
-			}
+		faces, err := gofonts.Load([]rune("ABCDEFGHIJ"))
+		if err != nil {
+			outlinesErr = fmt.Errorf("mnist: %w", err)
+			return
+		}
+		for _, gs := range faces {
 			var glyphs [10]outline
-			for k := range 10 {
-				r := rune('A' + k)
-				gi, err := f.GlyphIndex(&buf, r)
-				if err == nil && gi == 0 {
-					err = fmt.Errorf("no glyph")
-				}
-				if err != nil {
-					outlinesErr = fmt.Errorf("mnist: font %s, letter %c: %w", face.name, r, err)
-					return
-				}
-				segs, err := f.LoadGlyph(&buf, gi, fixed.I(256), nil)
-				if err != nil {
-					outlinesErr = fmt.Errorf("mnist: font %s, letter %c: %w", face.name, r, err)
-					return
-				}
-				b := segs.Bounds()
+			for k, g := range gs {
+				b := g.Bounds
 				w, h := float32(b.Max.X-b.Min.X)/64, float32(b.Max.Y-b.Min.Y)/64
 				cx, cy := float32(b.Min.X+b.Max.X)/128, float32(b.Min.Y+b.Max.Y)/128
 				side := max(w, h)
-				if side <= 0 {
-					outlinesErr = fmt.Errorf("mnist: font %s, letter %c: empty glyph", face.name, r)
-					return
-				}
-				o := outline{ops: make([]sfnt.SegmentOp, len(segs)), pts: make([][3][2]float32, len(segs))}
-				for j, s := range segs {
+				o := outline{ops: make([]sfnt.SegmentOp, len(g.Segments)), pts: make([][3][2]float32, len(g.Segments))}
+				for j, s := range g.Segments {
 					o.ops[j] = s.Op
 					for a := range 3 {
 						o.pts[j][a] = [2]float32{(float32(s.Args[a].X)/64 - cx) / side, (float32(s.Args[a].Y)/64 - cy) / side}

@@ -9,43 +9,12 @@ import (
 	"runtime"
 	"sync"
 
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/gobolditalic"
-	"golang.org/x/image/font/gofont/goitalic"
-	"golang.org/x/image/font/gofont/gomedium"
-	"golang.org/x/image/font/gofont/gomediumitalic"
-	"golang.org/x/image/font/gofont/gomono"
-	"golang.org/x/image/font/gofont/gomonobold"
-	"golang.org/x/image/font/gofont/gomonobolditalic"
-	"golang.org/x/image/font/gofont/gomonoitalic"
-	"golang.org/x/image/font/gofont/goregular"
-	"golang.org/x/image/font/gofont/gosmallcaps"
-	"golang.org/x/image/font/gofont/gosmallcapsitalic"
 	"golang.org/x/image/font/sfnt"
-	"golang.org/x/image/math/fixed"
 	"golang.org/x/image/vector"
 
 	"github.com/confcal/confcal/dataset"
+	"github.com/confcal/confcal/internal/gofonts"
 )
-
-// digitFaces are the twelve faces of the Go font family.
-var digitFaces = []struct {
-	name string
-	ttf  []byte
-}{
-	{"Go Regular", goregular.TTF},
-	{"Go Bold", gobold.TTF},
-	{"Go Italic", goitalic.TTF},
-	{"Go Bold Italic", gobolditalic.TTF},
-	{"Go Medium", gomedium.TTF},
-	{"Go Medium Italic", gomediumitalic.TTF},
-	{"Go Mono", gomono.TTF},
-	{"Go Mono Bold", gomonobold.TTF},
-	{"Go Mono Italic", gomonoitalic.TTF},
-	{"Go Mono Bold Italic", gomonobolditalic.TTF},
-	{"Go Smallcaps", gosmallcaps.TTF},
-	{"Go Smallcaps Italic", gosmallcapsitalic.TTF},
-}
 
 // The stand-in's geometry and colours, in pixels of the 32×32 image (see StandIn).
 const (
@@ -73,41 +42,22 @@ var (
 	glyphsErr  error
 )
 
-// loadGlyphs parses the Go fonts and extracts the normalised outlines of the digits in each face.
+// loadGlyphs extracts the normalised outlines of the digits in each Go font face.
 func loadGlyphs() ([][10]glyph, error) {
 	glyphsOnce.Do(func() {
-		var buf sfnt.Buffer
-		for _, face := range digitFaces {
-			f, err := sfnt.Parse(face.ttf)
-			if err != nil {
-				glyphsErr = fmt.Errorf("svhn: parsing font %s: %w", face.name, err)
-				return
-			}
+		faces, err := gofonts.Load([]rune("0123456789"))
+		if err != nil {
+			glyphsErr = fmt.Errorf("svhn: %w", err)
+			return
+		}
+		for _, fg := range faces {
 			var gs [10]glyph
-			for d := range 10 {
-				r := rune('0' + d)
-				gi, err := f.GlyphIndex(&buf, r)
-				if err == nil && gi == 0 {
-					err = fmt.Errorf("no glyph")
-				}
-				if err != nil {
-					glyphsErr = fmt.Errorf("svhn: font %s, digit %c: %w", face.name, r, err)
-					return
-				}
-				segs, err := f.LoadGlyph(&buf, gi, fixed.I(256), nil)
-				if err != nil {
-					glyphsErr = fmt.Errorf("svhn: font %s, digit %c: %w", face.name, r, err)
-					return
-				}
-				b := segs.Bounds()
+			for d, fgl := range fg {
+				b := fgl.Bounds
 				w, h := float64(b.Max.X-b.Min.X)/64, float64(b.Max.Y-b.Min.Y)/64
 				cx, cy := float64(b.Min.X+b.Max.X)/128, float64(b.Min.Y+b.Max.Y)/128
-				if w <= 0 || h <= 0 {
-					glyphsErr = fmt.Errorf("svhn: font %s, digit %c: empty glyph", face.name, r)
-					return
-				}
-				g := glyph{ops: make([]sfnt.SegmentOp, len(segs)), pts: make([][3][2]float64, len(segs)), width: w / h}
-				for j, s := range segs {
+				g := glyph{ops: make([]sfnt.SegmentOp, len(fgl.Segments)), pts: make([][3][2]float64, len(fgl.Segments)), width: w / h}
+				for j, s := range fgl.Segments {
 					g.ops[j] = s.Op
 					for a := range 3 {
 						g.pts[j][a] = [2]float64{(float64(s.Args[a].X)/64 - cx) / h, (float64(s.Args[a].Y)/64 - cy) / h}
@@ -144,7 +94,7 @@ func luminance(c [3]float64) float64 { return 0.299*c[0] + 0.587*c[1] + 0.114*c[
 func drawHouseNumber(rng *rand.Rand, digit int) houseNumber {
 	u := func(lo, hi float64) float64 { return lo + (hi-lo)*rng.Float64() }
 	h := houseNumber{
-		face:   rng.IntN(len(digitFaces)),
+		face:   rng.IntN(len(gofonts.Faces)),
 		digit:  digit,
 		left:   -1,
 		right:  -1,
