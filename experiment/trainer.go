@@ -7,15 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/confcal/confcal/confcal/optim"
 	"github.com/confcal/confcal/confcal/train"
+	"github.com/confcal/confcal/dataset"
 )
 
 // CheckpointFile is the name of a run's checkpoint in its directory.
@@ -111,20 +114,17 @@ func Train(b backends.Backend, cfg Config, d *Data, regime Regime, runsDir strin
 			return nil, err
 		}
 	}
-	ck, err := ReadCheckpoint(ckPath)
+	ck, err := readRunCheckpoint(ckPath, key)
 	switch {
-	case errors.Is(err, ErrNoCheckpoint):
+	case err != nil:
+		return nil, err
+	case ck == nil:
 		if ganCk != nil {
 			if err := ganCk.restoreScope(ctx, "/"+train.GeneratorScope); err != nil {
 				return nil, err
 			}
 		}
-	case err != nil:
-		return nil, fmt.Errorf("%v (delete it to train %s afresh)", err, key)
 	default:
-		if ck.Key != key {
-			return nil, fmt.Errorf("checkpoint %s belongs to run %q, not %q", ckPath, ck.Key, key)
-		}
 		if err := ck.Restore(ctx); err != nil {
 			return nil, fmt.Errorf("%s: %v", ckPath, err)
 		}
@@ -170,46 +170,27 @@ func Train(b backends.Backend, cfg Config, d *Data, regime Regime, runsDir strin
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 
-	stream := streamOf(string(regime))
-	for epoch := start; epoch < cfg.Epochs; epoch++ {
-		if epoch > 0 {
-			if err := optim.SetLearningRate(ctx, t.Net.Scope, cfg.lrAt(epoch)); err != nil {
-				return nil, err
+	run := epochLoop{key: key, ckPath: ckPath, ctx: ctx, step: step, set: d.Train, seed: cfg.Seed, batch: cfg.Batch,
+		stream: streamOf(string(regime)), epochs: cfg.Epochs,
+		beforeEpoch: func(epoch int) error {
+			if epoch == 0 {
+				return nil
 			}
-		}
-		r := epochRNG(cfg.Seed, stream, epoch)
-		eb := newEpochBatches(d.Train, cfg.Batch, r)
-		began, last := time.Now(), time.Now()
-		for i := range eb.steps() {
-			x, y := eb.get(i)
-			var inputs []any
+			return optim.SetLearningRate(ctx, t.Net.Scope, cfg.lrAt(epoch))
+		},
+		inputs: func(r *rand.Rand, x, y *tensors.Tensor) []any {
 			switch regime {
-			case CrossEntropy:
-				inputs = []any{x, y}
 			case ConfSeen, KPlusOne:
-				inputs = []any{x, y, randomImages(d.Seen, cfg.Batch, r)}
+				return []any{x, y, randomImages(d.Seen, cfg.Batch, r)}
 			case ConfGAN:
-				inputs = []any{x, y, latent(r, cfg.Batch, cfg.GANZ)}
+				return []any{x, y, latent(r, cfg.Batch, cfg.GANZ)}
 			case Joint, JointPT:
-				inputs = []any{x, y, latent(r, cfg.Batch, cfg.GANZ), latent(r, cfg.Batch, cfg.GANZ)}
+				return []any{x, y, latent(r, cfg.Batch, cfg.GANZ), latent(r, cfg.Batch, cfg.GANZ)}
 			}
-			losses, err := step.Run(inputs...)
-			if err != nil {
-				return nil, fmt.Errorf("%s, epoch %d: %w", key, epoch+1, err)
-			}
-			if log != nil && (time.Since(last) > 15*time.Second || i+1 == eb.steps()) {
-				last = time.Now()
-				logf(log, "%s: epoch %d/%d step %d/%d (%.0fs)%s", key, epoch+1, cfg.Epochs, i+1, eb.steps(),
-					time.Since(began).Seconds(), lossString(step.Names(), losses))
-			}
-		}
-		t.EpochSeconds = append(t.EpochSeconds, time.Since(began).Seconds())
-		if err := SaveCheckpoint(ckPath, ctx, Checkpoint{Epoch: epoch + 1, Key: key, EpochSeconds: t.EpochSeconds}); err != nil {
-			return nil, err
-		}
-		if afterEpoch != nil {
-			afterEpoch(dir, epoch+1)
-		}
+			return []any{x, y}
+		}}
+	if t.EpochSeconds, err = run.run(start, t.EpochSeconds, log); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -225,15 +206,11 @@ func trainOriginalGAN(b backends.Backend, cfg Config, d *Data, runsDir string, l
 	}
 	start := 0
 	var secs []float64
-	ck, err := ReadCheckpoint(ckPath)
-	switch {
-	case errors.Is(err, ErrNoCheckpoint):
-	case err != nil:
-		return nil, fmt.Errorf("%v (delete it to train the GAN afresh)", err)
-	default:
-		if ck.Key != key {
-			return nil, fmt.Errorf("checkpoint %s belongs to %q, not %q", ckPath, ck.Key, key)
-		}
+	ck, err := readRunCheckpoint(ckPath, key)
+	if err != nil {
+		return nil, err
+	}
+	if ck != nil {
 		if ck.Epoch >= cfg.GANEpochs {
 			return ck, nil
 		}
@@ -250,28 +227,81 @@ func trainOriginalGAN(b backends.Backend, cfg Config, d *Data, runsDir string, l
 	if err != nil {
 		return nil, err
 	}
-	for epoch := start; epoch < cfg.GANEpochs; epoch++ {
-		r := epochRNG(cfg.Seed, streamOf("gan-original"), epoch)
-		eb := newEpochBatches(d.Train, cfg.Batch, r)
+	run := epochLoop{key: key, ckPath: ckPath, ctx: ctx, step: step, set: d.Train, seed: cfg.Seed, batch: cfg.Batch,
+		stream: streamOf("gan-original"), epochs: cfg.GANEpochs,
+		inputs: func(r *rand.Rand, x, _ *tensors.Tensor) []any { return []any{x, latent(r, cfg.Batch, cfg.GANZ)} }}
+	if _, err := run.run(start, secs, log); err != nil {
+		return nil, err
+	}
+	return ReadCheckpoint(ckPath)
+}
+
+// readRunCheckpoint reads the checkpoint of run key at ckPath: nil without error when there is
+// none; an error naming the file when it is corrupt or belongs to another run.
+func readRunCheckpoint(ckPath, key string) (*Checkpoint, error) {
+	ck, err := ReadCheckpoint(ckPath)
+	switch {
+	case errors.Is(err, ErrNoCheckpoint):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("%v (delete it to train %s afresh)", err, key)
+	case ck.Key != key:
+		return nil, fmt.Errorf("checkpoint %s belongs to run %q, not %q", ckPath, ck.Key, key)
+	}
+	return ck, nil
+}
+
+// epochLoop is the training loop shared by the classifiers and the pre-trained GAN: epochs of
+// shuffled full batches of set, each epoch's random draws from epochRNG (so a resumed run draws
+// what an uninterrupted one would), a progress line at least every 15 s, and a checkpoint of ctx
+// after every epoch.
+type epochLoop struct {
+	key, ckPath string
+	ctx         *context.Context
+	step        *train.Step
+	set         *dataset.Set
+	seed, batch int
+	stream      uint64
+	epochs      int
+	// inputs returns a step's inputs from its batch (images, labels) and the epoch's random source.
+	inputs func(r *rand.Rand, x, y *tensors.Tensor) []any
+	// beforeEpoch, if set, runs before each epoch (0-based), e.g. to set the learning rate.
+	beforeEpoch func(epoch int) error
+}
+
+// run trains the epochs from start on; secs holds the times of the epochs already done. It returns
+// the times of all the epochs.
+func (l epochLoop) run(start int, secs []float64, log io.Writer) ([]float64, error) {
+	for epoch := start; epoch < l.epochs; epoch++ {
+		if l.beforeEpoch != nil {
+			if err := l.beforeEpoch(epoch); err != nil {
+				return nil, err
+			}
+		}
+		r := epochRNG(l.seed, l.stream, epoch)
+		eb := newEpochBatches(l.set, l.batch, r)
 		began, last := time.Now(), time.Now()
 		for i := range eb.steps() {
-			x, _ := eb.get(i)
-			losses, err := step.Run(x, latent(r, cfg.Batch, cfg.GANZ))
+			x, y := eb.get(i)
+			losses, err := l.step.Run(l.inputs(r, x, y)...)
 			if err != nil {
-				return nil, fmt.Errorf("%s, epoch %d: %w", key, epoch+1, err)
+				return nil, fmt.Errorf("%s, epoch %d: %w", l.key, epoch+1, err)
 			}
 			if log != nil && (time.Since(last) > 15*time.Second || i+1 == eb.steps()) {
 				last = time.Now()
-				logf(log, "%s: epoch %d/%d step %d/%d (%.0fs)%s", key, epoch+1, cfg.GANEpochs, i+1, eb.steps(),
-					time.Since(began).Seconds(), lossString(step.Names(), losses))
+				logf(log, "%s: epoch %d/%d step %d/%d (%.0fs)%s", l.key, epoch+1, l.epochs, i+1, eb.steps(),
+					time.Since(began).Seconds(), lossString(l.step.Names(), losses))
 			}
 		}
 		secs = append(secs, time.Since(began).Seconds())
-		if err := SaveCheckpoint(ckPath, ctx, Checkpoint{Epoch: epoch + 1, Key: key, EpochSeconds: secs}); err != nil {
+		if err := SaveCheckpoint(l.ckPath, l.ctx, Checkpoint{Epoch: epoch + 1, Key: l.key, EpochSeconds: secs}); err != nil {
 			return nil, err
 		}
+		if afterEpoch != nil {
+			afterEpoch(filepath.Dir(l.ckPath), epoch+1)
+		}
 	}
-	return ReadCheckpoint(ckPath)
+	return secs, nil
 }
 
 // restoreScope restores only the variables under scope (e.g. the generator's weights, without its
