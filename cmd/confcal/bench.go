@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -75,8 +77,18 @@ func runBench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	names := fs.String("models", "simplecnn,dcgan,vgg13", "models to time: simplecnn (batch 32), dcgan (D+G, batch 32), vgg13 (batch 8)")
 	steps := fs.Int("steps", 5, "timed steps after the first (compile) step")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps of the first model of -models to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var profile *os.File
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return errors.Wrap(err, "-cpuprofile")
+		}
+		defer f.Close()
+		profile = f
 	}
 	if *steps < 1 {
 		return errors.Errorf("-steps must be >= 1, got %d", *steps)
@@ -106,6 +118,11 @@ func runBench(args []string) error {
 			return errors.Wrap(err, name)
 		}
 		first := time.Since(t0)
+		if profile != nil {
+			if err := pprof.StartCPUProfile(profile); err != nil {
+				return errors.Wrap(err, "-cpuprofile")
+			}
+		}
 		times := make([]time.Duration, *steps)
 		for i := range times {
 			in := inputs(r)
@@ -114,6 +131,10 @@ func runBench(args []string) error {
 				return errors.Wrap(err, name)
 			}
 			times[i] = time.Since(t0)
+		}
+		if profile != nil {
+			pprof.StopCPUProfile()
+			profile = nil // one model per profile: the first of -models
 		}
 		slices.Sort(times)
 		med := times[len(times)/2]

@@ -1,8 +1,9 @@
-// Package backend selects the GoMLX backend the project runs on: the pure-Go CPU backend ("go",
-// simplego) by default, or whatever $GOMLX_BACKEND names, e.g. the XLA backend with a CUDA PJRT
-// plugin: GOMLX_BACKEND=xla:/abs/path/pjrt_c_api_cuda_plugin.so.
+// Package backend selects the GoMLX backend the project runs on: the project's pure-Go CPU backend
+// ("cpu": simplego with the hot ops on the project's kernels, see CPUName) by default, or whatever
+// $GOMLX_BACKEND names: "go" (plain simplego), or the XLA backend with a CUDA PJRT plugin,
+// GOMLX_BACKEND=xla:/abs/path/pjrt_c_api_cuda_plugin.so.
 //
-// GoMLX's own default is XLA when it is compiled in; this project defaults to the pure-Go backend so
+// GoMLX's own default is XLA when it is compiled in; this project defaults to a pure-Go backend so
 // that everything runs on a laptop with no download.
 package backend
 
@@ -17,12 +18,12 @@ import (
 	_ "github.com/gomlx/gomlx/backends/default" // registers "go" (simplego) and, on linux/amd64 and darwin, "xla"
 )
 
-// Default is the configuration used when $GOMLX_BACKEND is unset: the pure-Go CPU backend, with its
-// ops run one after the other. simplego v0.26.0 otherwise runs independent ops of a graph in
+// Default is the configuration used when $GOMLX_BACKEND is unset: the project's CPU backend, with
+// its ops run one after the other. simplego v0.26.0 otherwise runs independent ops of a graph in
 // parallel on its worker pool, and its matrix products wait on the same pool for their own
 // sub-tasks: with the two matrix products of a dense layer's gradient running side by side on a
 // 2-core machine every worker ends up waiting and the step deadlocks. Each op still uses all cores.
-const Default = "go:ops_sequential"
+const Default = CPUName + ":ops_sequential"
 
 var (
 	mu     sync.Mutex

@@ -12,8 +12,8 @@ func TestDefaultIsPureGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.Name(), "(go)") {
-		t.Fatalf("default backend is %q, want the pure-Go backend", b.Name())
+	if b.String() != CPUName || !strings.Contains(b.Name(), "simplego") {
+		t.Fatalf("default backend is %q (%s), want the project's pure-Go CPU backend", b.Name(), b)
 	}
 	b2, _ := New()
 	if b2 != b {

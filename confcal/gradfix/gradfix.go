@@ -26,11 +26,13 @@ func dotVJP(node *Node, vjps []*Node, outputShape shapes.Shape) []*Node {
 	a, b, v := in[0], in[1], vjps[0]
 	switch {
 	case a.Rank() == 2 && b.Rank() == 2:
-		// C[i,k] = A[i,j] B[j,k]: dA = V Bᵀ, dB = Aᵀ V.
-		return []*Node{Dot(v, Transpose(b, 0, 1)), Dot(Transpose(a, 0, 1), v)}
+		// C[i,k] = A[i,j] B[j,k]: dA = V Bᵀ, dB = Aᵀ V, as products that contract the shared axis
+		// where it lies (no Transpose node: the CPU backend's kernel reads either layout, and
+		// simplego and XLA arrange the operands themselves).
+		return []*Node{DotGeneral(v, []int{1}, nil, b, []int{1}, nil), DotGeneral(a, []int{0}, nil, v, []int{0}, nil)}
 	case a.Rank() == 2 && b.Rank() == 1:
 		// c[i] = A[i,j] b[j]: dA = v ⊗ b, db = Aᵀ v.
-		return []*Node{Mul(InsertAxes(v, -1), InsertAxes(b, 0)), Dot(Transpose(a, 0, 1), v)}
+		return []*Node{Mul(InsertAxes(v, -1), InsertAxes(b, 0)), DotGeneral(a, []int{0}, nil, v, []int{0}, nil)}
 	}
 	return original(node, vjps, outputShape)
 }
