@@ -18,7 +18,7 @@ func TestCPUOpsMatchSimplego(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := NewWithConfig("go")
+	plain, err := NewWithConfig("go:ops_sequential")
 	if err != nil {
 		t.Fatal(err)
 	}

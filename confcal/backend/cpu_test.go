@@ -52,7 +52,7 @@ func TestCPUDotGeneralMatchesSimplego(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := NewWithConfig("go")
+	plain, err := NewWithConfig("go:ops_sequential")
 	if err != nil {
 		t.Fatal(err)
 	}
