@@ -1,5 +1,6 @@
-// Package gradfix replaces GoMLX v0.26.0's gradient of the Dot op (matrix products, used by every
-// dense layer) with one built from matrix products.
+// Package gradfix replaces GoMLX v0.26.0's gradients of the Dot op (matrix products, used by every
+// dense layer) and of DotGeneral between matrices (the convolutions of confcal/nn) with ones built
+// from matrix products.
 //
 // GoMLX's own dotVJP computes the gradients of C[i,k] = Σ_j A[i,j] B[j,k] by broadcasting to an
 // [i, j, k] tensor, multiplying and reducing: O(i·j·k) memory and elementwise work, which made a
@@ -10,14 +11,20 @@
 package gradfix
 
 import (
+	"reflect"
+
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
-var original = VJPRegistration[NodeTypeDot]
+var (
+	original        = VJPRegistration[NodeTypeDot]
+	originalGeneral = VJPRegistration[NodeTypeDotGeneral]
+)
 
 func init() {
 	VJPRegistration[NodeTypeDot] = dotVJP
+	VJPRegistration[NodeTypeDotGeneral] = dotGeneralVJP
 }
 
 // dotVJP returns the adjoints of Dot's two inputs given the adjoint v of its output.
@@ -35,4 +42,61 @@ func dotVJP(node *Node, vjps []*Node, outputShape shapes.Shape) []*Node {
 		return []*Node{Mul(InsertAxes(v, -1), InsertAxes(b, 0)), DotGeneral(a, []int{0}, nil, v, []int{0}, nil)}
 	}
 	return original(node, vjps, outputShape)
+}
+
+// dotGeneralVJP returns the adjoints of a DotGeneral of two matrices over one axis each, with no
+// batch axes: C[i,k] = Σ_j A[i,j] B[j,k] where A may be stored [i,j] or [j,i] and B [j,k] or
+// [k,j]. Each adjoint is one DotGeneral that comes out in its operand's own axis order (no
+// Transpose). Other DotGenerals keep GoMLX's gradient.
+func dotGeneralVJP(node *Node, vjps []*Node, outputShape shapes.Shape) []*Node {
+	in := node.Inputs()
+	a, b, v := in[0], in[1], vjps[0]
+	ca, ba, cb, bb, ok := dotGeneralAxes(node)
+	if !ok || a.Rank() != 2 || b.Rank() != 2 || len(ca) != 1 || len(cb) != 1 || len(ba) != 0 || len(bb) != 0 {
+		return originalGeneral(node, vjps, outputShape)
+	}
+	aj, bj := ca[0], cb[0] // the contracted axis of each; the other one is the cross axis
+	var dA, dB *Node
+	if aj == 1 { // A[i,j]: dA[i,j] = Σ_k V[i,k] B[j,k]
+		dA = DotGeneral(v, []int{1}, nil, b, []int{1 - bj}, nil)
+	} else { // A[j,i]: dA[j,i] = Σ_k B[j,k] V[i,k]
+		dA = DotGeneral(b, []int{1 - bj}, nil, v, []int{1}, nil)
+	}
+	if bj == 0 { // B[j,k]: dB[j,k] = Σ_i A[i,j] V[i,k]
+		dB = DotGeneral(a, []int{1 - aj}, nil, v, []int{0}, nil)
+	} else { // B[k,j]: dB[k,j] = Σ_i V[i,k] A[i,j]
+		dB = DotGeneral(v, []int{0}, nil, a, []int{1 - aj}, nil)
+	}
+	return []*Node{dA, dB}
+}
+
+// dotGeneralAxes reads a DotGeneral node's contracting and batch axes, which GoMLX v0.26.0 keeps in
+// an unexported struct (graph.nodeInputsDotGeneral), by reflection; ok is false when they are not
+// where expected.
+func dotGeneralAxes(node *Node) (lhsContracting, lhsBatch, rhsContracting, rhsBatch []int, ok bool) {
+	v := reflect.ValueOf(node).Elem().FieldByName("inputs")
+	if !v.IsValid() || v.Kind() != reflect.Interface || v.IsNil() {
+		return nil, nil, nil, nil, false
+	}
+	v = v.Elem()
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return nil, nil, nil, nil, false
+	}
+	v = v.Elem()
+	ints := func(name string) []int {
+		f := v.FieldByName(name)
+		if !f.IsValid() || f.Kind() != reflect.Slice || f.Type().Elem().Kind() != reflect.Int {
+			ok = false
+			return nil
+		}
+		out := make([]int, f.Len())
+		for i := range out {
+			out[i] = int(f.Index(i).Int())
+		}
+		return out
+	}
+	ok = true
+	lhsContracting, lhsBatch = ints("lhsContractingAxes"), ints("lhsBatchAxes")
+	rhsContracting, rhsBatch = ints("rhsContractingAxes"), ints("rhsBatchAxes")
+	return lhsContracting, lhsBatch, rhsContracting, rhsBatch, ok
 }

@@ -18,9 +18,10 @@ import (
 //
 // It is computed as im2col + one matrix product: the windows of x are gathered (Gather, with
 // indices precomputed from the shapes) into the matrix [B*Ho*Wo, k*k*Cin], multiplied by the
-// kernel as a [k*k*Cin, Cout] matrix (Dot), and the result is transposed back to NCHW. Padding taps
+// kernel as a [Cout, k*k*Cin] matrix (DotGeneral over k*k*Cin, whose gradient confcal/gradfix makes
+// two more such products), and the result is transposed back to NCHW. Padding taps
 // read an all-zero row appended to x's pixel rows. Forward and gradient use only Transpose,
-// Reshape, Gather, ScatterSum, Dot, BroadcastInDim (zeros) and Constant (indices), all supported by
+// Reshape, Gather, ScatterSum, DotGeneral, BroadcastInDim (zeros) and Constant (indices), all supported by
 // the pure-Go backend.
 func Conv2DOp(x, w *Node, stride, padding, dilation int) *Node {
 	const op = "Conv2DOp"
@@ -38,9 +39,11 @@ func Conv2DOp(x, w *Node, stride, padding, dilation int) *Node {
 			op, ho, wo, k, dilation, padding, x.Shape(), w.Shape()))
 	}
 	geom := newWindowGeom(b, h, wi, k, stride, padding, dilation, ho, wo)
-	cols := im2col(toRows(x), geom)                            // [B*Ho*Wo, k*k*Cin]
-	wm := Reshape(transposeAxes(w, 2, 3, 1, 0), k*k*cin, cout) // [k*k*Cin, Cout]
-	return fromRows(Dot(cols, wm), b, ho, wo)                  // [B, Cout, Ho, Wo]
+	cols := im2col(toRows(x), geom) // [B*Ho*Wo, k*k*Cin]
+	// The kernel as a [Cout, k*k*Cin] matrix: one small transpose per output channel ([Cin, k*k] to
+	// [k*k, Cin]), and its gradient likewise; the product contracts the second axis of both.
+	wm := Reshape(transposeAxes(w, 0, 2, 3, 1), cout, k*k*cin)
+	return fromRows(DotGeneral(cols, []int{1}, nil, wm, []int{1}, nil), b, ho, wo) // [B, Cout, Ho, Wo]
 }
 
 // ConvConfig configures Conv2D and ConvTranspose2D, as PyTorch's nn.Conv2d / nn.ConvTranspose2d
