@@ -15,6 +15,8 @@ func BenchmarkTranspose(b *testing.B) {
 		{[]int{16, 64, 32, 32}, []int{0, 2, 3, 1}},
 		{[]int{16, 32, 32, 64}, []int{0, 3, 1, 2}},
 		{[]int{8192, 576}, []int{1, 0}},
+		{[]int{512, 512, 3, 3}, []int{0, 2, 3, 1}}, // the kernel as [Cout, k*k*Cin], and back
+		{[]int{512, 3, 3, 512}, []int{0, 3, 1, 2}},
 	}
 	for _, c := range cases {
 		n := sizeOf(c.dims)
