@@ -119,7 +119,7 @@ func transpose2D(dst, src []float32, inBase, outBase, i0, i1, cols, inRow, outCo
 		_, _ = src[inBase+(i8-1)*inRow+j8-1], dst[outBase+i8-1+(j8-1)*outCol] // bounds of all blocks
 		for i := i0; i < i8; i += 8 {
 			for j := 0; j < j8; j += 8 {
-				transpose8x8(dst, src, outBase+i+j*outCol, inBase+i*inRow+j, outCol, inRow)
+				Transpose8x8(dst, src, outBase+i+j*outCol, inBase+i*inRow+j, outCol, inRow)
 			}
 		}
 		transposeScalar(dst, src, inBase, outBase, i0, i8, j8, cols, inRow, outCol)

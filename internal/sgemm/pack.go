@@ -1,6 +1,6 @@
 package sgemm
 
-import "unsafe"
+import "github.com/confcal/confcal/internal/cpuops"
 
 // packA copies rows [i0, i0+mc) × columns [p0, p0+kc) of a into dst as slivers of mr rows: sliver
 // s holds, for each p, the mr values a[i0+s·mr+r, p0+p] (r < mr) one after the other, so the
@@ -86,33 +86,40 @@ func packB(dst []float32, b Matrix, p0, kc, j0, nc, nr int) {
 }
 
 // packRuns packs n runs of kc contiguous values, run i starting at data[base+i·stride], so that
-// out[p·width+i] = data[base+i·stride+p]: the sliver of a row-major A or a column-major B. It goes
-// in blocks of 16 values of p, so that both the reads (one cache line of a run) and the writes (16
-// sliver rows) stay within a few cache lines. The bounds are checked once, up front; the element
-// moves use unchecked pointer arithmetic (this loop is most of the packing time).
+// out[p·width+i] = data[base+i·stride+p]: the sliver of a row-major A or a column-major B, i.e. a
+// transpose. Groups of 8 runs go through 8×8 AVX register transposes where the CPU has them; the
+// rest goes in blocks of 16 values of p, so that both the reads (one cache line of a run) and the
+// writes (16 sliver rows) stay within a few cache lines.
 func packRuns(out, data []float32, base, n, stride, kc, width int) {
 	if n == 0 || kc == 0 {
 		return
 	}
 	_ = data[base+(n-1)*stride+kc-1]
 	_ = out[(kc-1)*width+n-1]
-	src := unsafe.Pointer(unsafe.SliceData(data))
-	dst := unsafe.Pointer(unsafe.SliceData(out))
-	const step = 16
-	w := uintptr(width) * 4
-	p0 := 0
-	for ; p0+step <= kc; p0 += step {
-		for i := range n {
-			run := (*[step]float32)(unsafe.Add(src, 4*(base+i*stride+p0)))
-			o := unsafe.Add(dst, 4*(p0*width+i))
-			for k := range step {
-				*(*float32)(unsafe.Add(o, uintptr(k)*w)) = run[k]
+	i0 := 0
+	if cpuops.HasTranspose8x8() {
+		k8 := kc / 8 * 8
+		for ; i0+8 <= n; i0 += 8 {
+			for p := 0; p < k8; p += 8 {
+				cpuops.Transpose8x8(out, data, p*width+i0, base+i0*stride+p, width, stride)
+			}
+			for p := k8; p < kc; p++ {
+				for i := i0; i < i0+8; i++ {
+					out[p*width+i] = data[base+i*stride+p]
+				}
 			}
 		}
 	}
-	for i := range n {
-		for p := p0; p < kc; p++ {
-			out[p*width+i] = data[base+i*stride+p]
+	const step = 16
+	for p0 := 0; p0 < kc; p0 += step {
+		p1 := min(kc, p0+step)
+		for i := i0; i < n; i++ {
+			run := data[base+i*stride+p0 : base+i*stride+p1]
+			o := p0*width + i
+			for _, v := range run {
+				out[o] = v
+				o += width
+			}
 		}
 	}
 }
