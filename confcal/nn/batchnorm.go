@@ -80,6 +80,8 @@ func BatchNorm(ctx *context.Context, x *Node) *Node {
 		centered = Sub(x, perChannel(meanVar.ValueGraph(g)))
 		variance = perChannel(varianceVar.ValueGraph(g))
 	}
-	normalized := Div(centered, Sqrt(AddScalar(variance, BatchNormEpsilon)))
-	return Add(Mul(normalized, perChannel(scaleVar.ValueGraph(g))), perChannel(offsetVar.ValueGraph(g)))
+	// scale/√(var+ε) is folded into one per-channel factor, so that the full-size tensor goes
+	// through one Mul and one Add (and their gradients) rather than a Div, a Mul and an Add.
+	k := Div(perChannel(scaleVar.ValueGraph(g)), Sqrt(AddScalar(variance, BatchNormEpsilon)))
+	return Add(Mul(centered, k), perChannel(offsetVar.ValueGraph(g)))
 }
