@@ -14,6 +14,24 @@ func kernelAVX2(kc int, a, b, c *float32, ldc int)
 //go:noescape
 func kernelAVX512(kc int, a, b, c *float32, ldc int)
 
+// copyRowsAVX2 copies rows runs of width floats (a multiple of 4), srcStride floats apart in src,
+// one after the other into dst.
+//
+//go:noescape
+func copyRowsAVX2(dst, src *float32, rows, width, srcStride int)
+
+// copyRows copies rows runs of width floats, srcStride apart in src starting at src[0], one after
+// the other into dst: packing a sliver of a row-major B. ok is false (nothing copied) when the CPU
+// or the width does not suit the AVX copy. The caller has checked the bounds.
+func copyRows(dst, src []float32, rows, width, srcStride int) (ok bool) {
+	if !cpu.X86.HasAVX2 || width%4 != 0 || rows == 0 {
+		return false
+	}
+	_, _ = dst[rows*width-1], src[(rows-1)*srcStride+width-1]
+	copyRowsAVX2(&dst[0], &src[0], rows, width, srcStride)
+	return true
+}
+
 var (
 	avx2Kernel = kernel{name: "avx2", mr: 6, nr: 16, fn: func(kc int, a, b, c []float32, ldc int) {
 		_, _, _ = a[6*kc-1], b[16*kc-1], c[5*ldc+15] // bounds, checked once per tile

@@ -201,3 +201,41 @@ avx512loop:
 	VMOVUPS Z23, 64(DX)
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX2(dst, src *float32, rows, width, srcStride int)
+// Copies rows runs of width floats (a multiple of 4), src runs srcStride floats apart, dst runs
+// packed one after the other.
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ width+24(FP), R8
+	MOVQ srcStride+32(FP), R9
+	SHLQ $2, R9
+copyrow:
+	TESTQ CX, CX
+	JE copydone
+	MOVQ SI, R10
+	MOVQ R8, R11
+copy8:
+	CMPQ R11, $8
+	JL copy4
+	VMOVUPS (R10), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, R10
+	ADDQ $32, DI
+	SUBQ $8, R11
+	JMP copy8
+copy4:
+	CMPQ R11, $4
+	JL copynext
+	VMOVUPS (R10), X0
+	VMOVUPS X0, (DI)
+	ADDQ $16, DI
+copynext:
+	ADDQ R9, SI
+	DECQ CX
+	JMP copyrow
+copydone:
+	VZEROUPPER
+	RET

@@ -16,13 +16,7 @@ func packA(dst []float32, a Matrix, i0, mc, p0, kc, mr int) {
 		}
 		if rs == 1 && rows == mr {
 			// Column-major A: the mr values of one p are contiguous.
-			if mr == 12 {
-				// The AVX-512 sliver: fixed-size moves, no call to memmove.
-				for p := range kc {
-					o, s := out[p*12:p*12+12], a.Data[base+p*cs:base+p*cs+12]
-					*(*[8]float32)(o) = *(*[8]float32)(s)
-					*(*[4]float32)(o[8:]) = *(*[4]float32)(s[8:])
-				}
+			if copyRows(out, a.Data[base:], kc, mr, cs) {
 				continue
 			}
 			for p := range kc {
@@ -56,15 +50,7 @@ func packB(dst []float32, b Matrix, p0, kc, j0, nc, nr int) {
 		}
 		if cs == 1 {
 			// Row-major B: the values of one p are contiguous.
-			if cols == 32 {
-				// The AVX-512 sliver: a fixed-size copy, no call.
-				for p := range kc {
-					o, s := out[p*32:p*32+32], b.Data[base+p*rs:base+p*rs+32]
-					*(*[8]float32)(o) = *(*[8]float32)(s)
-					*(*[8]float32)(o[8:]) = *(*[8]float32)(s[8:])
-					*(*[8]float32)(o[16:]) = *(*[8]float32)(s[16:])
-					*(*[8]float32)(o[24:]) = *(*[8]float32)(s[24:])
-				}
+			if cols == nr && copyRows(out, b.Data[base:], kc, nr, rs) {
 				continue
 			}
 			for p := range kc {

@@ -260,3 +260,26 @@ func BenchmarkPack(b *testing.B) {
 		})
 	}
 }
+
+func TestCopyRows(t *testing.T) {
+	src := make([]float32, 100)
+	for i := range src {
+		src[i] = float32(i)
+	}
+	for _, width := range []int{4, 8, 12, 16, 32} {
+		dst := make([]float32, 3*width)
+		if !copyRows(dst, src, 3, width, 33) {
+			continue // no AVX2 here: the callers' loops are used
+		}
+		for r := range 3 {
+			for c := range width {
+				if dst[r*width+c] != src[r*33+c] {
+					t.Fatalf("width %d: dst[%d,%d] = %g, want %g", width, r, c, dst[r*width+c], src[r*33+c])
+				}
+			}
+		}
+	}
+	if copyRows(make([]float32, 6), src, 1, 6, 6) {
+		t.Fatal("width 6 is not a multiple of 4: copyRows must decline")
+	}
+}
