@@ -21,18 +21,24 @@ var (
 	quickDir     string
 )
 
+// quickConfig returns the quick preset's configuration with the given seed.
+func quickConfig(seed int) (Config, error) {
+	ctx, err := NewContext("quick")
+	if err != nil {
+		return Config{}, err
+	}
+	cfg, err := ConfigFromContext(ctx)
+	cfg.Seed = seed
+	return cfg, err
+}
+
 func quickRun(t *testing.T) *Results {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("trains the quick preset (minutes); skipped with -short")
 	}
 	quickOnce.Do(func() {
-		ctx, err := NewContext("quick")
-		if err != nil {
-			quickErr = err
-			return
-		}
-		cfg, err := ConfigFromContext(ctx)
+		cfg, err := quickConfig(42)
 		if err != nil {
 			quickErr = err
 			return
@@ -121,15 +127,10 @@ func TestFigure3Claim(t *testing.T) {
 	}
 	runs := []*Fig3Result{r}
 	for _, seed := range []int{1, 2} {
-		ctx, err := NewContext("quick")
+		cfg, err := quickConfig(seed)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := ConfigFromContext(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Seed = seed
 		res, err := RunFig3(backend.Must(), cfg, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -14,14 +14,7 @@ import (
 // TestCPUOpsMatchSimplego runs each replaced op on the "cpu" backend and on plain simplego ("go",
 // an independent implementation) and compares, and checks that the replacement ran.
 func TestCPUOpsMatchSimplego(t *testing.T) {
-	cpu, err := NewWithConfig(CPUName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := NewWithConfig("go:ops_sequential")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cpu, plain := cpuAndPlain(t)
 	rng := rand.New(rand.NewPCG(5, 6))
 	values := func(n int) []float32 {
 		v := make([]float32, n)

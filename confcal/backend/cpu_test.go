@@ -48,14 +48,7 @@ func TestCPUStatusInstalled(t *testing.T) {
 // ("go"), and checks both against a float64 triple loop computed here, and that the cpu backend took
 // its fast path exactly where it should.
 func TestCPUDotGeneralMatchesSimplego(t *testing.T) {
-	cpu, err := NewWithConfig(CPUName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := NewWithConfig("go:ops_sequential")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cpu, plain := cpuAndPlain(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	randT := func(dims ...int) *tensors.Tensor {
 		n := 1
@@ -120,6 +113,21 @@ func TestCPUDotGeneralMatchesSimplego(t *testing.T) {
 	if fmt.Sprint(out.Value()) != "[[17] [39]]" {
 		t.Errorf("float64 product = %v, want [[17] [39]]", out.Value())
 	}
+}
+
+// cpuAndPlain returns the "cpu" backend and plain simplego (ops run one after the other, as the
+// project's default: simplego's parallel scheduler can deadlock on 2 cores).
+func cpuAndPlain(t *testing.T) (cpu, plain backends.Backend) {
+	t.Helper()
+	cpu, err := NewWithConfig(CPUName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err = NewWithConfig("go:ops_sequential")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cpu, plain
 }
 
 func b2i(b bool) int64 {
