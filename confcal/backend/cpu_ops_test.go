@@ -92,7 +92,7 @@ func TestCPUOpsMatchSimplego(t *testing.T) {
 // TestCPUGatherOutOfRangeFallsBack checks that an index out of range goes to simplego, which clamps
 // it as XLA does, rather than failing.
 func TestCPUGatherOutOfRangeFallsBack(t *testing.T) {
-	cpu, err := NewWithConfig(CPUName)
+	cpu, err := NewWithConfig(Default)
 	if err != nil {
 		t.Fatal(err)
 	}

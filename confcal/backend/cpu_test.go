@@ -119,7 +119,7 @@ func TestCPUDotGeneralMatchesSimplego(t *testing.T) {
 // project's default: simplego's parallel scheduler can deadlock on 2 cores).
 func cpuAndPlain(t *testing.T) (cpu, plain backends.Backend) {
 	t.Helper()
-	cpu, err := NewWithConfig(CPUName)
+	cpu, err := NewWithConfig(Default)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func TestCPUBackendStepsMatchSimplego(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs CNN training steps on two backends")
 	}
-	cpu, err := backend.NewWithConfig(backend.CPUName)
+	cpu, err := backend.NewWithConfig(backend.Default)
 	if err != nil {
 		t.Fatal(err)
 	}
