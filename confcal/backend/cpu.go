@@ -3,6 +3,7 @@ package backend
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -14,7 +15,7 @@ import (
 )
 
 // CPUName is the name the project's CPU backend registers under: GOMLX_BACKEND=cpu[:options] (the
-// options are simplego's, e.g. cpu:ops_sequential). It is simplego, GoMLX's pure-Go backend, with
+// options are simplego's; ops run in sequence unless they say ops_parallel). It is simplego, GoMLX's pure-Go backend, with
 // every float32 matrix product (DotGeneral) computed by internal/sgemm: packed, cache-blocked, an
 // AVX2/AVX-512 micro-kernel where the CPU has one, on all cores. On a 2-core AVX-512 VM that is
 // 45–120 GFLOP/s against simplego's 2–6, and the convolutions of the paper's models are such
@@ -59,9 +60,25 @@ func init() {
 	backends.Register(CPUName, newCPU)
 }
 
+// cpuConfig returns simplego's options for the "cpu" backend's options: the same, with ops run in
+// sequence unless they say ops_parallel or ops_sequential. (simplego's own default runs independent
+// ops in parallel when the backend is idle; its scheduler then races, and on 2 cores it can
+// deadlock. Each op of the cpu backend uses all cores anyway.)
+func cpuConfig(config string) string {
+	for _, opt := range strings.Split(config, ",") {
+		if o := strings.TrimSpace(opt); o == "ops_parallel" || o == "ops_sequential" {
+			return config
+		}
+	}
+	if strings.TrimSpace(config) == "" {
+		return "ops_sequential"
+	}
+	return config + ",ops_sequential"
+}
+
 // newCPU is the constructor registered for CPUName.
 func newCPU(config string) (backends.Backend, error) {
-	b, err := simplego.New(config)
+	b, err := simplego.New(cpuConfig(config))
 	if err != nil {
 		return nil, err
 	}

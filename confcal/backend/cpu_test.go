@@ -201,3 +201,17 @@ func referenceDot(x, y *tensors.Tensor, xc, xb, yc, yb []int) []float64 {
 	}
 	return out
 }
+
+func TestCPUConfigRunsOpsInSequence(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                               "ops_sequential",
+		"parallelism=2":                  "parallelism=2,ops_sequential",
+		"ops_parallel":                   "ops_parallel",
+		"ops_sequential":                 "ops_sequential",
+		"dotgeneral_large, ops_parallel": "dotgeneral_large, ops_parallel",
+	} {
+		if got := cpuConfig(in); got != want {
+			t.Errorf("cpuConfig(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
