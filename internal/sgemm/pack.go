@@ -2,70 +2,37 @@ package sgemm
 
 import "github.com/confcal/confcal/internal/cpuops"
 
-// packA copies rows [i0, i0+mc) × columns [p0, p0+kc) of a into dst as slivers of mr rows: sliver
-// s holds, for each p, the mr values a[i0+s·mr+r, p0+p] (r < mr) one after the other, so the
-// micro-kernel reads A sequentially. Rows past mc are zero.
-func packA(dst []float32, a Matrix, i0, mc, p0, kc, mr int) {
-	rs, cs := a.RowStride, a.ColStride
-	for s := 0; s < mc; s += mr {
-		rows := min(mr, mc-s)
-		out := dst[s*kc : (s+mr)*kc]
+// pack copies rows [i0, i0+n) × columns [p0, p0+kc) of m into dst as slivers of width rows: sliver
+// s holds, for each p, the width values m[i0+s·width+r, p0+p] (r < width) one after the other, so
+// that the micro-kernel reads them sequentially. Rows past n are zero. A's slivers (width mr) are
+// packed from A, B's (width nr) from Bᵀ, so that one p of a B sliver holds nr columns of B.
+func pack(dst []float32, m Matrix, i0, n, p0, kc, width int) {
+	rs, cs := m.RowStride, m.ColStride
+	for s := 0; s < n; s += width {
+		rows := min(width, n-s)
+		out := dst[s*kc : (s+width)*kc]
 		base := (i0+s)*rs + p0*cs
-		if rows < mr {
+		if rows < width {
 			clear(out)
 		}
-		if rs == 1 && rows == mr {
-			// Column-major A: the mr values of one p are contiguous.
-			if copyRows(out, a.Data[base:], kc, mr, cs) {
+		switch {
+		case rs == 1:
+			// The values of one p are contiguous (column-major A, row-major B).
+			if rows == width && copyRows(out, m.Data[base:], kc, width, cs) {
 				continue
 			}
 			for p := range kc {
-				copy(out[p*mr:p*mr+mr], a.Data[base+p*cs:base+p*cs+mr])
+				copy(out[p*width:p*width+rows], m.Data[base+p*cs:base+p*cs+rows])
 			}
-			continue
-		}
-		if cs == 1 {
-			packRuns(out, a.Data, base, rows, rs, kc, mr)
-			continue
-		}
-		for r := range rows {
-			src := base + r*rs
-			for p := range kc {
-				out[p*mr+r] = a.Data[src+p*cs]
-			}
-		}
-	}
-}
-
-// packB copies rows [p0, p0+kc) × columns [j0, j0+nc) of b into dst as slivers of nr columns:
-// sliver s holds, for each p, the nr values b[p0+p, j0+s·nr+c] (c < nr). Columns past nc are zero.
-func packB(dst []float32, b Matrix, p0, kc, j0, nc, nr int) {
-	rs, cs := b.RowStride, b.ColStride
-	for s := 0; s < nc; s += nr {
-		cols := min(nr, nc-s)
-		out := dst[s*kc : (s+nr)*kc]
-		base := p0*rs + (j0+s)*cs
-		if cols < nr {
-			clear(out)
-		}
-		if cs == 1 {
-			// Row-major B: the values of one p are contiguous.
-			if cols == nr && copyRows(out, b.Data[base:], kc, nr, rs) {
-				continue
-			}
-			for p := range kc {
-				copy(out[p*nr:p*nr+cols], b.Data[base+p*rs:base+p*rs+cols])
-			}
-			continue
-		}
-		if rs == 1 {
-			packRuns(out, b.Data, base, cols, cs, kc, nr)
-			continue
-		}
-		for c := range cols {
-			src := base + c*cs
-			for p := range kc {
-				out[p*nr+c] = b.Data[src+p*rs]
+		case cs == 1:
+			// Each row is a run of contiguous values (row-major A, column-major B): a transpose.
+			packRuns(out, m.Data, base, rows, rs, kc, width)
+		default:
+			for r := range rows {
+				src := base + r*rs
+				for p := range kc {
+					out[p*width+r] = m.Data[src+p*cs]
+				}
 			}
 		}
 	}

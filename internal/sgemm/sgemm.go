@@ -159,11 +159,11 @@ func mulTile(dst []float32, ldc int, a, b Matrix, m0, m1, n0, n1 int) {
 		for pc := 0; pc < k; pc += blockK {
 			kc := min(blockK, k-pc)
 			packedB := ws.b[:roundUp(nc, nr)*kc]
-			packB(packedB, b, pc, kc, jc, nc, nr)
+			pack(packedB, b.T(), jc, nc, pc, kc, nr)
 			for ic := m0; ic < m1; ic += blockM {
 				mc := min(blockM, m1-ic)
 				packedA := ws.a[:roundUp(mc, mr)*kc]
-				packA(packedA, a, ic, mc, pc, kc, mr)
+				pack(packedA, a, ic, mc, pc, kc, mr)
 				macroKernel(dst, ldc, packedA, packedB, ic, mc, jc, nc, kc, ws)
 			}
 		}

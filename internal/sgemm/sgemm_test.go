@@ -247,7 +247,7 @@ func BenchmarkPack(b *testing.B) {
 		b.Run("A/"+layout, func(b *testing.B) {
 			b.SetBytes(4 * blockM * blockK)
 			for b.Loop() {
-				packA(dst, a, 0, blockM, 0, blockK, kern.mr)
+				pack(dst, a, 0, blockM, 0, blockK, kern.mr)
 			}
 		})
 		bm := randomMatrix(rng, 1000, 2000, layout)
@@ -255,7 +255,7 @@ func BenchmarkPack(b *testing.B) {
 		b.Run("B/"+layout, func(b *testing.B) {
 			b.SetBytes(4 * blockN * blockK)
 			for b.Loop() {
-				packB(dstB, bm, 0, blockK, 0, blockN, kern.nr)
+				pack(dstB, bm.T(), 0, blockN, 0, blockK, kern.nr)
 			}
 		})
 	}
