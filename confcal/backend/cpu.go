@@ -5,12 +5,12 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 
+	"github.com/confcal/confcal/internal/cpuops"
 	"github.com/confcal/confcal/internal/sgemm"
 )
 
@@ -142,27 +142,17 @@ func sgemmDot(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffe
 		bm := sgemm.Matrix{Data: rhs[i*r.batch.stride:], Rows: k, Cols: n, RowStride: r.contracting.stride, ColStride: r.cross.stride}
 		return sgemm.Mul(dst[i*m*n:(i+1)*m*n], a, bm, workers)
 	}
-	workers := runtime.GOMAXPROCS(0)
-	if batch == 1 || 2*m*n*k >= 1<<21 || workers == 1 {
-		for i := range batch {
-			if err := mul(i, workers); err != nil {
-				return nil, true, fmt.Errorf("DotGeneral %s: %w", shapes.Make(outShape.DType, batch, m, n), err)
-			}
+	// One product at a time on all cores or, when there are several small ones, one per core.
+	workers, spread := runtime.GOMAXPROCS(0), 1
+	if batch > 1 && 2*m*n*k < sgemm.MinParallelFlops {
+		workers, spread = 1, workers
+	}
+	errs := make([]error, batch)
+	cpuops.Parallel(batch, spread, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			errs[i] = mul(i, workers)
 		}
-		return out, true, nil
-	}
-	// Many small products: one goroutine each, on all cores.
-	var next atomic.Int64
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < batch && errs[w] == nil; i = int(next.Add(1) - 1) {
-				errs[w] = mul(i, 1)
-			}
-		})
-	}
-	wg.Wait()
+	})
 	for _, e := range errs {
 		if e != nil {
 			return nil, true, fmt.Errorf("DotGeneral %s: %w", shapes.Make(outShape.DType, batch, m, n), e)

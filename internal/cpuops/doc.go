@@ -12,10 +12,10 @@ import (
 	"sync"
 )
 
-// parallel runs fn(lo, hi) over [0, n) split into at most workers contiguous ranges (workers ≤ 0:
+// Parallel runs fn(lo, hi) over [0, n) split into at most workers contiguous ranges (workers ≤ 0:
 // GOMAXPROCS), on the calling goroutine when one range will do. minPer is the smallest range worth
 // a goroutine.
-func parallel(n, workers, minPer int, fn func(lo, hi int)) {
+func Parallel(n, workers, minPer int, fn func(lo, hi int)) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}

@@ -104,7 +104,7 @@ func forRows(dims []int, strides [][]int, base []int, workers int, split bool, r
 	if !split {
 		workers = 1
 	}
-	parallel(outer*chunks, workers, max(1, (1<<15)/min(inner, rowLen)), func(lo, hi int) {
+	Parallel(outer*chunks, workers, max(1, (1<<15)/min(inner, rowLen)), func(lo, hi int) {
 		offsets := make([]int, len(strides))
 		for item := lo; item < hi; item++ {
 			o, c := item/chunks, item%chunks
@@ -283,7 +283,7 @@ func Reduce(op ReduceOp, dst, src []float32, dims, axes []int, workers int) erro
 	}
 	if len(md) > 1 && ms[1][0] != 0 {
 		// The outermost axis is kept: each worker takes a range of it and owns its outputs.
-		parallel(md[0], workers, 1, func(lo, hi int) {
+		Parallel(md[0], workers, 1, func(lo, hi int) {
 			sub := append([]int{hi - lo}, md[1:]...)
 			forRows(sub, ms, []int{lo * ms[0][0], lo * ms[1][0]}, 1, false, row)
 		})
@@ -304,7 +304,7 @@ func Where(dst []float32, cond []bool, onTrue, onFalse []float32, n, workers int
 	if len(dst) < n {
 		return fmt.Errorf("cpuops.Where: dst has %d elements for %d", len(dst), n)
 	}
-	parallel(n, workers, 1<<15, func(lo, hi int) {
+	Parallel(n, workers, 1<<15, func(lo, hi int) {
 		d := dst[lo:hi]
 		switch {
 		case len(cond) == n && len(onTrue) == n && len(onFalse) == n:

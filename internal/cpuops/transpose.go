@@ -26,7 +26,7 @@ func Transpose(dst, src []float32, dims, perm []int, workers int) error {
 	d, p := simplify(dims, perm)
 	r := len(d)
 	if r == 1 {
-		parallel(size, workers, 1<<16, func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
+		Parallel(size, workers, 1<<16, func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
 		return nil
 	}
 	inStride := rowMajorStrides(d)
@@ -43,7 +43,7 @@ func Transpose(dst, src []float32, dims, perm []int, workers int) error {
 		// The last axis stays last: copy runs of it, one per index of the other output axes.
 		run := d[r-1]
 		nRuns := size / run
-		parallel(nRuns, workers, max(1, 4096/run), func(lo, hi int) {
+		Parallel(nRuns, workers, max(1, 4096/run), func(lo, hi int) {
 			for o := lo; o < hi; o++ {
 				inBase, rest := 0, o
 				for i := r - 2; i >= 0; i-- {
@@ -76,7 +76,7 @@ func Transpose(dst, src []float32, dims, perm []int, workers int) error {
 		// input column with a stride; the rows' cache lines stay in L1 across the few columns.
 		const rowsPerItem = 1024
 		chunks := (rows + rowsPerItem - 1) / rowsPerItem
-		parallel(nOuter*chunks, workers, max(1, 4096/(cols*min(rows, rowsPerItem))), func(lo, hi int) {
+		Parallel(nOuter*chunks, workers, max(1, 4096/(cols*min(rows, rowsPerItem))), func(lo, hi int) {
 			for item := lo; item < hi; item++ {
 				o, c := item/chunks, item%chunks
 				inBase, outBase := outerBases(o, outer, d, inStride, outStride)
@@ -96,7 +96,7 @@ func Transpose(dst, src []float32, dims, perm []int, workers int) error {
 	}
 	const tile = transposeTile
 	rowTiles := (rows + tile - 1) / tile
-	parallel(nOuter*rowTiles, workers, max(1, 4096/(tile*cols)), func(lo, hi int) {
+	Parallel(nOuter*rowTiles, workers, max(1, 4096/(tile*cols)), func(lo, hi int) {
 		for item := lo; item < hi; item++ {
 			o, t := item/rowTiles, item%rowTiles
 			inBase, outBase := outerBases(o, outer, d, inStride, outStride)

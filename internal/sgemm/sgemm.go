@@ -63,9 +63,9 @@ const (
 	blockN = 1536
 )
 
-// minParallelFlops is the size of product (2·m·n·k) under which Mul uses one goroutine: below it
+// MinParallelFlops is the size of product (2·m·n·k) under which Mul uses one goroutine: below it
 // starting goroutines costs more than it saves.
-const minParallelFlops = 1 << 21
+const MinParallelFlops = 1 << 21
 
 // Mul computes dst = a·b, dst being a.Rows×b.Cols stored row-major in dst (which it overwrites;
 // len(dst) must be at least a.Rows·b.Cols). It uses up to workers goroutines (workers ≤ 0 means
@@ -96,7 +96,7 @@ func Mul(dst []float32, a, b Matrix, workers int) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	if 2*m*n*k < minParallelFlops {
+	if 2*m*n*k < MinParallelFlops {
 		workers = 1
 	}
 	pm, pn := split(m, n, workers)
