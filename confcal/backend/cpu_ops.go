@@ -273,14 +273,9 @@ func fastWhere(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buff
 	if cond == nil || onTrue == nil || onFalse == nil {
 		return nil, false, nil
 	}
-	for _, l := range []int{len(cond), len(onTrue), len(onFalse)} {
-		if l != n && l != 1 {
-			return nil, false, nil
-		}
-	}
 	out, reused := reuseOrNew(b, outShape, inputs, owned, 1, 2)
 	if err := cpuops.Where(in.float32sOf(out), cond, onTrue, onFalse, n, 0); err != nil {
-		return nil, false, nil
+		return nil, false, nil // operand sizes it does not take (checked before writing)
 	}
 	if reused >= 0 {
 		inputs[reused] = nil

@@ -11,13 +11,10 @@ func GatherRows[I Index](dst, src []float32, width int, idx []I, workers int) er
 	if width <= 0 || len(src)%width != 0 || len(dst) < len(idx)*width {
 		return fmt.Errorf("cpuops.GatherRows: width %d, src %d, dst %d elements for %d indices", width, len(src), len(dst), len(idx))
 	}
-	n := len(src) / width
-	for t, i := range idx {
-		if i < 0 || int(i) >= n {
-			return fmt.Errorf("cpuops.GatherRows: index %d (#%d) out of [0, %d)", i, t, n)
-		}
+	if err := checkRows("GatherRows", idx, len(src)/width); err != nil {
+		return err
 	}
-	parallel(len(idx), workers, max(1, 8192/width), func(lo, hi int) {
+	Parallel(len(idx), workers, max(1, 8192/width), func(lo, hi int) {
 		for t := lo; t < hi; t++ {
 			i := int(idx[t])
 			copy(dst[t*width:(t+1)*width], src[i*width:(i+1)*width])
@@ -34,14 +31,12 @@ func ScatterAddRows[I Index](dst, updates []float32, width int, idx []I, workers
 		return fmt.Errorf("cpuops.ScatterAddRows: width %d, dst %d, updates %d elements for %d indices", width, len(dst), len(updates), len(idx))
 	}
 	n := len(dst) / width
-	for t, i := range idx {
-		if i < 0 || int(i) >= n {
-			return fmt.Errorf("cpuops.ScatterAddRows: index %d (#%d) out of [0, %d)", i, t, n)
-		}
+	if err := checkRows("ScatterAddRows", idx, n); err != nil {
+		return err
 	}
 	// Each goroutine owns a range of destination rows and walks all updates: no two write the
 	// same row, and each row's additions keep their order.
-	parallel(n, workers, max(1, 1<<15/width), func(lo, hi int) {
+	Parallel(n, workers, max(1, 1<<15/width), func(lo, hi int) {
 		for t, i := range idx {
 			r := int(i)
 			if r < lo || r >= hi {
@@ -50,6 +45,16 @@ func ScatterAddRows[I Index](dst, updates []float32, width int, idx []I, workers
 			addTo(dst[r*width:(r+1)*width], updates[t*width:(t+1)*width])
 		}
 	})
+	return nil
+}
+
+// checkRows returns an error naming op and the first index of idx out of [0, n).
+func checkRows[I Index](op string, idx []I, n int) error {
+	for t, i := range idx {
+		if i < 0 || int(i) >= n {
+			return fmt.Errorf("cpuops.%s: index %d (#%d) out of [0, %d)", op, i, t, n)
+		}
+	}
 	return nil
 }
 
