@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 
 	"github.com/confcal/confcal/internal/cpuops"
+	"github.com/confcal/confcal/internal/fields"
 )
 
 // The "cpu" backend's replacements for simplego's executors of the ops a training step spends its
@@ -106,16 +107,16 @@ func rowIndices(buf *simplego.Buffer, indexVectorAxis int) (idx any, n int, ok b
 func fastGather(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer) (*simplego.Buffer, bool, error) {
 	in := simplegoInternal
 	src := in.float32sOf(inputs[0])
-	f, ok := fieldsOf(in.nodeDataOf(node))
+	f, ok := fields.Of(in.nodeDataOf(node))
 	if src == nil || !ok {
 		return nil, false, nil
 	}
 	opDims := in.bufShapeOf(inputs[0]).Dimensions
-	ivAxis, ok1 := f.int("indexVectorAxis")
-	offsetAxes, ok2 := f.ints("offsetOutputAxes")
-	collapsed, ok3 := f.ints("collapsedSlicesAxes")
-	startMap, ok4 := f.ints("startIndexMap")
-	sizes, ok5 := f.ints("sliceSizes")
+	ivAxis, ok1 := f.Int("indexVectorAxis")
+	offsetAxes, ok2 := f.Ints("offsetOutputAxes")
+	collapsed, ok3 := f.Ints("collapsedSlicesAxes")
+	startMap, ok4 := f.Ints("startIndexMap")
+	sizes, ok5 := f.Ints("sliceSizes")
 	outShape := in.nodeShapeOf(node)
 	if !(ok1 && ok2 && ok3 && ok4 && ok5) || len(opDims) != 2 ||
 		!slices.Equal(collapsed, []int{0}) || !slices.Equal(startMap, []int{0}) ||
@@ -150,16 +151,16 @@ func fastScatterSum(b *simplego.Backend, node *simplego.Node, inputs []*simplego
 		return nil, false, nil
 	}
 	operand, updates := in.float32sOf(inputs[0]), in.float32sOf(inputs[2])
-	f, ok := fieldsOf(in.nodeDataOf(node))
+	f, ok := fields.Of(in.nodeDataOf(node))
 	if operand == nil || updates == nil || !ok {
 		return nil, false, nil
 	}
 	opDims := in.bufShapeOf(inputs[0]).Dimensions
 	updDims := in.bufShapeOf(inputs[2]).Dimensions
-	ivAxis, ok1 := f.int("indexVectorAxis")
-	window, ok2 := f.ints("updateWindowAxes")
-	inserted, ok3 := f.ints("insertedWindowAxes")
-	toOperand, ok4 := f.ints("scatterAxesToOperandAxes")
+	ivAxis, ok1 := f.Int("indexVectorAxis")
+	window, ok2 := f.Ints("updateWindowAxes")
+	inserted, ok3 := f.Ints("insertedWindowAxes")
+	toOperand, ok4 := f.Ints("scatterAxesToOperandAxes")
 	if !(ok1 && ok2 && ok3 && ok4) || len(opDims) != 2 || len(updDims) == 0 ||
 		updDims[len(updDims)-1] != opDims[1] || !slices.Equal(window, []int{len(updDims) - 1}) ||
 		!slices.Equal(inserted, []int{0}) || !slices.Equal(toOperand, []int{0}) {

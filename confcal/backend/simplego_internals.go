@@ -8,6 +8,8 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+
+	"github.com/confcal/confcal/internal/fields"
 )
 
 // The "cpu" backend is simplego with its DotGeneral executor replaced. simplego v0.26.0 (pinned in
@@ -44,8 +46,6 @@ func findField(t reflect.Type, name string, want reflect.Type) (fieldAt, error) 
 var (
 	shapeType = reflect.TypeFor[shapes.Shape]()
 	anyType   = reflect.TypeFor[any]()
-	intsType  = reflect.TypeFor[[]int]()
-	intType   = reflect.TypeFor[int]()
 )
 
 // internals holds where simplego keeps what the replacement reads.
@@ -100,41 +100,6 @@ func (in internals) anyFlatOf(b *simplego.Buffer) any {
 	return *(*any)(unsafe.Add(unsafe.Pointer(b), in.bufFlat))
 }
 
-// nodeFields reads int and []int fields of a node's parameters (a pointer to one of simplego's
-// unexported structs) by reflection.
-type nodeFields struct{ v reflect.Value }
-
-// fieldsOf returns the fields of node data, or ok = false when it is not a pointer to a struct.
-func fieldsOf(data any) (f nodeFields, ok bool) {
-	v := reflect.ValueOf(data)
-	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
-		return f, false
-	}
-	return nodeFields{v.Elem()}, true
-}
-
-// ints returns the []int field name, or ok = false when there is none.
-func (f nodeFields) ints(name string) (out []int, ok bool) {
-	fv := f.v.FieldByName(name)
-	if !fv.IsValid() || fv.Type() != intsType {
-		return nil, false
-	}
-	out = make([]int, fv.Len())
-	for i := range out {
-		out[i] = int(fv.Index(i).Int())
-	}
-	return out, true
-}
-
-// int returns the int field name, or ok = false when there is none.
-func (f nodeFields) int(name string) (int, bool) {
-	fv := f.v.FieldByName(name)
-	if !fv.IsValid() || fv.Kind() != reflect.Int {
-		return 0, false
-	}
-	return int(fv.Int()), true
-}
-
 // dotParams are the fields of simplego's dotGeneralNodeData the replacement needs.
 type dotParams struct {
 	lhsContracting, lhsBatch, rhsContracting, rhsBatch []int
@@ -142,7 +107,7 @@ type dotParams struct {
 
 // readDotParams reads a DotGeneral node's parameters (a *dotGeneralNodeData) by reflection.
 func readDotParams(data any) (p dotParams, err error) {
-	f, ok := fieldsOf(data)
+	f, ok := fields.Of(data)
 	if !ok {
 		return p, fmt.Errorf("DotGeneral node data is a %T, expected a pointer to a struct", data)
 	}
@@ -153,8 +118,8 @@ func readDotParams(data any) (p dotParams, err error) {
 		{&p.lhsContracting, "lhsContractingAxes"}, {&p.lhsBatch, "lhsBatchAxes"},
 		{&p.rhsContracting, "rhsContractingAxes"}, {&p.rhsBatch, "rhsBatchAxes"},
 	} {
-		if *fl.dst, ok = f.ints(fl.name); !ok {
-			return p, fmt.Errorf("DotGeneral node data %s has no []int field %q", f.v.Type(), fl.name)
+		if *fl.dst, ok = f.Ints(fl.name); !ok {
+			return p, fmt.Errorf("DotGeneral node data %T has no []int field %q", data, fl.name)
 		}
 	}
 	return p, nil

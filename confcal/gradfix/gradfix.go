@@ -11,10 +11,10 @@
 package gradfix
 
 import (
-	"reflect"
-
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+
+	"github.com/confcal/confcal/internal/fields"
 )
 
 var (
@@ -71,32 +71,20 @@ func dotGeneralVJP(node *Node, vjps []*Node, outputShape shapes.Shape) []*Node {
 }
 
 // dotGeneralAxes reads a DotGeneral node's contracting and batch axes, which GoMLX v0.26.0 keeps in
-// an unexported struct (graph.nodeInputsDotGeneral), by reflection; ok is false when they are not
-// where expected.
+// an unexported struct (graph.nodeInputsDotGeneral, in the node's field "inputs"), by reflection;
+// ok is false when they are not where expected.
 func dotGeneralAxes(node *Node) (lhsContracting, lhsBatch, rhsContracting, rhsBatch []int, ok bool) {
-	v := reflect.ValueOf(node).Elem().FieldByName("inputs")
-	if !v.IsValid() || v.Kind() != reflect.Interface || v.IsNil() {
+	n, ok := fields.Of(node)
+	if !ok {
 		return nil, nil, nil, nil, false
 	}
-	v = v.Elem()
-	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+	in, ok := n.Struct("inputs")
+	if !ok {
 		return nil, nil, nil, nil, false
 	}
-	v = v.Elem()
-	ints := func(name string) []int {
-		f := v.FieldByName(name)
-		if !f.IsValid() || f.Kind() != reflect.Slice || f.Type().Elem().Kind() != reflect.Int {
-			ok = false
-			return nil
-		}
-		out := make([]int, f.Len())
-		for i := range out {
-			out[i] = int(f.Index(i).Int())
-		}
-		return out
-	}
-	ok = true
-	lhsContracting, lhsBatch = ints("lhsContractingAxes"), ints("lhsBatchAxes")
-	rhsContracting, rhsBatch = ints("rhsContractingAxes"), ints("rhsBatchAxes")
-	return lhsContracting, lhsBatch, rhsContracting, rhsBatch, ok
+	lhsContracting, ok1 := in.Ints("lhsContractingAxes")
+	lhsBatch, ok2 := in.Ints("lhsBatchAxes")
+	rhsContracting, ok3 := in.Ints("rhsContractingAxes")
+	rhsBatch, ok4 := in.Ints("rhsBatchAxes")
+	return lhsContracting, lhsBatch, rhsContracting, rhsBatch, ok1 && ok2 && ok3 && ok4
 }
