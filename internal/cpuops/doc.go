@@ -7,7 +7,6 @@
 package cpuops
 
 import (
-	"math"
 	"runtime"
 	"sync"
 )
@@ -33,5 +32,3 @@ func Parallel(n, workers, minPer int, fn func(lo, hi int)) {
 	}
 	wg.Wait()
 }
-
-func negInf() float64 { return math.Inf(-1) }

@@ -2,7 +2,10 @@ package cpuops
 
 //go:generate python3 gen_rows.py
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // BinaryOp names an elementwise float32 operation of two operands.
 type BinaryOp int
@@ -245,7 +248,7 @@ func Reduce(op ReduceOp, dst, src []float32, dims, axes []int, workers int) erro
 	}
 	init := float32(0)
 	if op == ReduceMax {
-		init = float32(negInf())
+		init = float32(math.Inf(-1))
 	}
 	for i := range dst[:nOut] {
 		dst[i] = init
