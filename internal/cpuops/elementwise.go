@@ -94,18 +94,15 @@ const rowLen = 1 << 14
 
 // forRows calls row(offsets, lo, n) for the rows of the (merged) index space dims: offsets[k] is
 // where operand k's row starts (plus base[k], if base is given), the row's elements are lo..lo+n of
-// the last axis. Rows run on up to workers goroutines; when split is false they run in order on one
-// (for reductions into shared outputs).
-func forRows(dims []int, strides [][]int, base []int, workers int, split bool, row func(offsets []int, lo, n int)) {
+// the last axis. Rows run on up to workers goroutines (with 1, in order on the calling goroutine, as
+// reductions into shared outputs need).
+func forRows(dims []int, strides [][]int, base []int, workers int, row func(offsets []int, lo, n int)) {
 	r := len(dims)
 	inner := dims[r-1]
 	chunks := (inner + rowLen - 1) / rowLen
 	outer := 1
 	for _, d := range dims[:r-1] {
 		outer *= d
-	}
-	if !split {
-		workers = 1
 	}
 	Parallel(outer*chunks, workers, max(1, (1<<15)/min(inner, rowLen)), func(lo, hi int) {
 		offsets := make([]int, len(strides))
@@ -158,7 +155,7 @@ func Binary(op BinaryOp, dst, lhs, rhs []float32, dims, lhsDims, rhsDims []int, 
 		return nil
 	}
 	md, ms := merge(dims, [][]int{rowMajorStrides(dims), ls, rs})
-	forRows(md, ms, nil, workers, true, func(off []int, _, cnt int) {
+	forRows(md, ms, nil, workers, func(off []int, _, cnt int) {
 		sl, sr := ms[1][len(md)-1], ms[2][len(md)-1]
 		binaryRow(op, dst[off[0]:off[0]+cnt], lhs[off[1]:], rhs[off[2]:], sl, sr)
 	})
@@ -189,7 +186,7 @@ func BroadcastInDim(dst, src []float32, dims, srcDims, axes []int, workers int) 
 		return nil
 	}
 	md, ms := merge(dims, [][]int{rowMajorStrides(dims), strides})
-	forRows(md, ms, nil, workers, true, func(off []int, _, cnt int) {
+	forRows(md, ms, nil, workers, func(off []int, _, cnt int) {
 		d := dst[off[0] : off[0]+cnt]
 		switch s := ms[1][len(md)-1]; s {
 		case 1:
@@ -288,11 +285,11 @@ func Reduce(op ReduceOp, dst, src []float32, dims, axes []int, workers int) erro
 		// The outermost axis is kept: each worker takes a range of it and owns its outputs.
 		Parallel(md[0], workers, 1, func(lo, hi int) {
 			sub := append([]int{hi - lo}, md[1:]...)
-			forRows(sub, ms, []int{lo * ms[0][0], lo * ms[1][0]}, 1, false, row)
+			forRows(sub, ms, []int{lo * ms[0][0], lo * ms[1][0]}, 1, row)
 		})
 		return nil
 	}
-	forRows(md, ms, nil, 1, false, row)
+	forRows(md, ms, nil, 1, row)
 	return nil
 }
 

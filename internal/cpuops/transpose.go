@@ -94,25 +94,24 @@ func Transpose(dst, src []float32, dims, perm []int, workers int) error {
 		})
 		return nil
 	}
-	const tile = transposeTile
-	rowTiles := (rows + tile - 1) / tile
-	Parallel(nOuter*rowTiles, workers, max(1, 4096/(tile*cols)), func(lo, hi int) {
+	rowTiles := (rows + transposeTile - 1) / transposeTile
+	Parallel(nOuter*rowTiles, workers, max(1, 4096/(transposeTile*cols)), func(lo, hi int) {
 		for item := lo; item < hi; item++ {
 			o, t := item/rowTiles, item%rowTiles
 			inBase, outBase := outerBases(o, outer, d, inStride, outStride)
-			i0, i1 := t*tile, min(rows, (t+1)*tile)
-			transpose2D(dst, src, inBase, outBase, i0, i1, cols, inStride[q], outStride[a], tile)
+			i0, i1 := t*transposeTile, min(rows, (t+1)*transposeTile)
+			transpose2D(dst, src, inBase, outBase, i0, i1, cols, inStride[q], outStride[a])
 		}
 	})
 	return nil
 }
 
-// transpose2D copies rows [i0, i1) (at most tile of them) of the plane src[inBase + i·inRow + j]
+// transpose2D copies rows [i0, i1) (at most transposeTile of them) of the plane src[inBase + i·inRow + j]
 // (j < cols) to dst[outBase + i + j·outCol]. With AVX2 it moves 8×8 blocks in registers; otherwise
-// it goes through a tile×tile block on the stack. Either way the reads and the writes are runs of
-// consecutive floats: writing one element per output row would touch tile cache lines a
+// it goes through a transposeTile² block on the stack. Either way the reads and the writes are runs of
+// consecutive floats: writing one element per output row would touch transposeTile cache lines a
 // power-of-two stride apart, which share one set of the L1 cache.
-func transpose2D(dst, src []float32, inBase, outBase, i0, i1, cols, inRow, outCol, tile int) {
+func transpose2D(dst, src []float32, inBase, outBase, i0, i1, cols, inRow, outCol int) {
 	if haveAVX2 && useSIMDTranspose && i1-i0 >= 8 && cols >= 8 {
 		// 8×8 blocks straight from src to dst with AVX shuffles; the ragged edges below.
 		i8, j8 := i0+(i1-i0)/8*8, cols/8*8
@@ -128,8 +127,8 @@ func transpose2D(dst, src []float32, inBase, outBase, i0, i1, cols, inRow, outCo
 	}
 	var block [transposeTile * transposeTile]float32
 	n := i1 - i0
-	for j0 := 0; j0 < cols; j0 += tile {
-		m := min(cols, j0+tile) - j0
+	for j0 := 0; j0 < cols; j0 += transposeTile {
+		m := min(cols, j0+transposeTile) - j0
 		for i := range n {
 			s := src[inBase+(i0+i)*inRow+j0 : inBase+(i0+i)*inRow+j0+m]
 			for j, v := range s {
