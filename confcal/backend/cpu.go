@@ -172,12 +172,7 @@ type operandLayout struct{ batch, cross, contracting axisGroup }
 // the order given, as simplego normalizes them), or ok = false when a group's axes are not laid out
 // one after the other in that order (it would need a transpose).
 func layoutOf(dims, batchAxes, contractingAxes []int) (layout operandLayout, ok bool) {
-	strides := make([]int, len(dims))
-	s := 1
-	for i := len(dims) - 1; i >= 0; i-- {
-		strides[i] = s
-		s *= dims[i]
-	}
+	strides := cpuops.RowMajorStrides(dims)
 	role := make([]int, len(dims)) // 0 cross, 1 batch, 2 contracting
 	for _, a := range batchAxes {
 		if a < 0 || a >= len(dims) || role[a] != 0 {

@@ -154,7 +154,7 @@ func Binary(op BinaryOp, dst, lhs, rhs []float32, dims, lhsDims, rhsDims []int, 
 	if n == 0 {
 		return nil
 	}
-	md, ms := merge(dims, [][]int{rowMajorStrides(dims), ls, rs})
+	md, ms := merge(dims, [][]int{RowMajorStrides(dims), ls, rs})
 	forRows(md, ms, nil, workers, func(off []int, _, cnt int) {
 		sl, sr := ms[1][len(md)-1], ms[2][len(md)-1]
 		binaryRow(op, dst[off[0]:off[0]+cnt], lhs[off[1]:], rhs[off[2]:], sl, sr)
@@ -169,7 +169,7 @@ func BroadcastInDim(dst, src []float32, dims, srcDims, axes []int, workers int) 
 		return fmt.Errorf("cpuops.BroadcastInDim: %d axes for %d source dimensions", len(axes), len(srcDims))
 	}
 	strides := make([]int, len(dims))
-	srcStrides := rowMajorStrides(srcDims)
+	srcStrides := RowMajorStrides(srcDims)
 	for i, ax := range axes {
 		if ax < 0 || ax >= len(dims) || (srcDims[i] != dims[ax] && srcDims[i] != 1) {
 			return fmt.Errorf("cpuops.BroadcastInDim: source %v axes %v do not fit %v", srcDims, axes, dims)
@@ -185,7 +185,7 @@ func BroadcastInDim(dst, src []float32, dims, srcDims, axes []int, workers int) 
 	if n == 0 {
 		return nil
 	}
-	md, ms := merge(dims, [][]int{rowMajorStrides(dims), strides})
+	md, ms := merge(dims, [][]int{RowMajorStrides(dims), strides})
 	forRows(md, ms, nil, workers, func(off []int, _, cnt int) {
 		d := dst[off[0] : off[0]+cnt]
 		switch s := ms[1][len(md)-1]; s {
@@ -230,7 +230,7 @@ func Reduce(op ReduceOp, dst, src []float32, dims, axes []int, workers int) erro
 			outDims = append(outDims, d)
 		}
 	}
-	outStrides := rowMajorStrides(outDims)
+	outStrides := RowMajorStrides(outDims)
 	strides := make([]int, len(dims))
 	k := 0
 	for ax := range dims {
@@ -253,7 +253,7 @@ func Reduce(op ReduceOp, dst, src []float32, dims, axes []int, workers int) erro
 	if sizeOf(dims) == 0 {
 		return nil
 	}
-	md, ms := merge(dims, [][]int{rowMajorStrides(dims), strides})
+	md, ms := merge(dims, [][]int{RowMajorStrides(dims), strides})
 	row := func(off []int, _, cnt int) {
 		s := src[off[0] : off[0]+cnt]
 		os := ms[1][len(md)-1]

@@ -29,12 +29,12 @@ func Transpose(dst, src []float32, dims, perm []int, workers int) error {
 		Parallel(size, workers, 1<<16, func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
 		return nil
 	}
-	inStride := rowMajorStrides(d)
+	inStride := RowMajorStrides(d)
 	outDims := make([]int, r)
 	for i := range r {
 		outDims[i] = d[p[i]]
 	}
-	outStrideOfOut := rowMajorStrides(outDims)
+	outStrideOfOut := RowMajorStrides(outDims)
 	outStride := make([]int, r) // output stride of each input axis
 	for i := range r {
 		outStride[p[i]] = outStrideOfOut[i]
@@ -220,7 +220,8 @@ func outerBases(o int, outer, d, inStride, outStride []int) (inBase, outBase int
 // transposeTile is the side of the blocks transpose2D moves: 16 floats, one cache line.
 const transposeTile = 16
 
-func rowMajorStrides(dims []int) []int {
+// RowMajorStrides returns the stride of each axis of a row-major tensor of the given dimensions.
+func RowMajorStrides(dims []int) []int {
 	s := make([]int, len(dims))
 	acc := 1
 	for i := len(dims) - 1; i >= 0; i-- {
