@@ -255,6 +255,11 @@ func TestConstructorsRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	decode(t, row, pixels(12*vg.Inch), pixels(3*vg.Inch))
+	tiles, err := Tiles(3*vg.Inch, 2*vg.Inch, []*plot.Plot{plain, hm}, []*plot.Plot{sc, hist})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode(t, tiles, pixels(6*vg.Inch), pixels(4*vg.Inch))
 }
 
 func TestDegenerateInputsDoNotPanic(t *testing.T) {
@@ -336,6 +341,10 @@ func TestValidationErrors(t *testing.T) {
 	check("empty row", err, "no plots")
 	_, err = Row(100, 100, p, nil)
 	check("nil in row", err, "plot 1")
+	_, err = Tiles(100, 100, []*plot.Plot{p, p}, []*plot.Plot{p})
+	check("ragged tiles", err, "row 1 has 1 plots")
+	_, err = Tiles(100, 100, []*plot.Plot{p}, []*plot.Plot{nil})
+	check("nil in tiles", err, "plot 0 of row 1")
 
 	_, err = ImageGrid(nil, 1, 2, 2, 2, 1)
 	check("no images", err, "no images")

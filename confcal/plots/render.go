@@ -129,21 +129,34 @@ func PNG(p *plot.Plot, width, height vg.Length) ([]byte, error) {
 }
 
 // Row renders the plots side by side, each width x height, into one PNG whose data areas line up (plot.Align),
-// e.g. Figure 1(a)(b)(c)(d) or Figure 3(a)(b).
-func Row(width, height vg.Length, ps ...*plot.Plot) (out []byte, err error) {
-	if len(ps) == 0 {
-		return nil, errors.New("plots: row of no plots")
+// e.g. Figure 3(a)(b).
+func Row(width, height vg.Length, ps ...*plot.Plot) ([]byte, error) {
+	return Tiles(width, height, ps)
+}
+
+// Tiles renders rows of plots, each plot width x height, into one PNG whose data areas line up
+// (plot.Align), e.g. Figure 1(a)–(d) over the whole plane above the same panels zoomed in. Every row
+// must have the same number of plots.
+func Tiles(width, height vg.Length, rows ...[]*plot.Plot) (out []byte, err error) {
+	if len(rows) == 0 || len(rows[0]) == 0 {
+		return nil, errors.New("plots: no plots to render")
 	}
-	for i, p := range ps {
-		if p == nil {
-			return nil, fmt.Errorf("plots: plot %d of the row is nil", i)
+	cols := len(rows[0])
+	for r, row := range rows {
+		if len(row) != cols {
+			return nil, fmt.Errorf("plots: row %d has %d plots, row 0 has %d", r, len(row), cols)
+		}
+		for i, p := range row {
+			if p == nil {
+				return nil, fmt.Errorf("plots: plot %d of row %d is nil", i, r)
+			}
 		}
 	}
 	if err := checkSize("plot", width, height); err != nil {
 		return nil, err
 	}
-	total := width * vg.Length(len(ps))
-	if err := checkSize("row", total, height); err != nil {
+	totalW, totalH := width*vg.Length(cols), height*vg.Length(len(rows))
+	if err := checkSize("figure", totalW, totalH); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -151,15 +164,17 @@ func Row(width, height vg.Length, ps ...*plot.Plot) (out []byte, err error) {
 			out, err = nil, fmt.Errorf("plots: rendering failed: %v", r)
 		}
 	}()
-	c := vgimg.NewWith(vgimg.UseWH(total, height), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
+	c := vgimg.NewWith(vgimg.UseWH(totalW, totalH), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
 	dc := draw.New(c)
-	if len(ps) == 1 {
-		ps[0].Draw(dc)
+	if len(rows) == 1 && cols == 1 {
+		rows[0][0].Draw(dc)
 	} else {
-		tiles := draw.Tiles{Rows: 1, Cols: len(ps), PadX: vg.Points(6)}
-		canvases := plot.Align([][]*plot.Plot{ps}, tiles, dc)
-		for i, p := range ps {
-			p.Draw(canvases[0][i])
+		tiles := draw.Tiles{Rows: len(rows), Cols: cols, PadX: vg.Points(6), PadY: vg.Points(6)}
+		canvases := plot.Align(rows, tiles, dc)
+		for r, row := range rows {
+			for i, p := range row {
+				p.Draw(canvases[r][i])
+			}
 		}
 	}
 	return EncodePNG(c.Image())
