@@ -27,6 +27,12 @@ var outputChecks = map[string]func(dir string) error{
 		if r.Fig1 == nil || r.Fig3 == nil {
 			return fmt.Errorf("%s/results.json lacks figure 1 or figure 3", dir)
 		}
+		// The notebook's default run shows both claims of Section 2 (as the README's figures do).
+		for fig, c := range map[string]toy2d.Claim{"1": r.Fig1.Claim(), "3(b)": r.Fig3.Claim()} {
+			if !c.Holds {
+				return fmt.Errorf("the notebook's Figure %s does not show the paper's claim: %s", fig, c.Why)
+			}
+		}
 		for _, f := range []string{toy2d.Fig1File, toy2d.Fig3File} {
 			if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() < 10000 {
 				return fmt.Errorf("figure %s missing or too small: %v", f, err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pkg/errors"
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/confcal/confcal/confcal/plots"
@@ -40,36 +41,92 @@ func classLayers(x [][2]float64, y []int) []plots.Points {
 	}
 }
 
-// Fig1PNG renders Figure 1: (a) data and OOD points from the wide box, (b) the confidence map of the
-// classifier trained on them, (c) and (d) the same with the near box.
+// Fig1PNG renders Figure 1. Top row, over the whole plane [-fig1_box_wide, fig1_box_wide]²: (a) data
+// and OOD points from the wide box, (b) the confidence map of the classifier trained on them, (c) and
+// (d) the same with the near box; a dashed square marks [-fig1_box_near, fig1_box_near]², the region
+// the paper's claim is about. Bottom row: the same four panels zoomed on that square.
 func Fig1PNG(r *Fig1Result) ([]byte, error) {
 	if r == nil {
 		return nil, errors.New("no figure 1 results")
 	}
-	grid := func(vals []float64) plots.Grid {
-		h := r.GridHalf
-		return plots.Grid{XMin: -h, XMax: h, YMin: -h, YMax: h, NX: r.GridN, NY: r.GridN, Values: vals}
-	}
-	var ps []*plot.Plot
+	zoom := r.Config.Fig1.BoxNear.Half
+	var whole, zoomed []*plot.Plot
 	for _, panel := range []struct {
 		p      Fig1Panel
 		letter string
 	}{{r.Wide, "(a)"}, {r.Near, "(c)"}} {
-		layers := append(classLayers(r.Train, r.TrainY),
-			plots.Points{Label: "OOD training points", XY: panel.p.OOD, Color: green, Radius: 2.5, Shape: "triangle"})
-		sc, err := plots.Scatter(panel.letter+" OOD from [-"+ftoa(panel.p.Box)+","+ftoa(panel.p.Box)+"]²", nil, layers...)
-		if err != nil {
-			return nil, err
+		for _, view := range []struct {
+			half   float64
+			suffix string
+			out    *[]*plot.Plot
+		}{{r.GridHalf, "", &whole}, {zoom, ", zoomed", &zoomed}} {
+			layers := append(classLayers(r.Train, r.TrainY),
+				plots.Points{Label: "OOD training points", XY: clip(panel.p.OOD, view.half), Color: green, Radius: 2.5, Shape: "triangle"})
+			sc, err := plots.Scatter(panel.letter+" OOD from [-"+ftoa(panel.p.Box)+","+ftoa(panel.p.Box)+"]²"+view.suffix, nil, layers...)
+			if err != nil {
+				return nil, err
+			}
+			g, err := zoomGrid(r, panel.p.Confidence, view.half)
+			if err != nil {
+				return nil, err
+			}
+			hm, err := plots.Heatmap(nextLetter(panel.letter)+" max-softmax confidence"+view.suffix, "max p(y|x)", g, 0.5, 1,
+				plots.Points{Label: "OOD training points", XY: clip(panel.p.OOD, view.half), Color: green, Radius: 2, Shape: "triangle"})
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range []struct {
+				p *plot.Plot
+				c color.Color
+			}{{sc, color.Gray{Y: 60}}, {hm, color.White}} {
+				setSquare(m.p, view.half)
+				if view.half > zoom {
+					if err := markSquare(m.p, zoom, m.c); err != nil {
+						return nil, err
+					}
+				}
+			}
+			*view.out = append(*view.out, sc, hm)
 		}
-		setSquare(sc, r.GridHalf)
-		hm, err := plots.Heatmap(nextLetter(panel.letter)+" max-softmax confidence", "max p(y|x)", grid(panel.p.Confidence), 0.5, 1,
-			plots.Points{Label: "OOD training points", XY: panel.p.OOD, Color: green, Radius: 2, Shape: "triangle"})
-		if err != nil {
-			return nil, err
-		}
-		ps = append(ps, sc, hm)
 	}
-	return plots.Row(5*vg.Inch, 4.5*vg.Inch, ps...)
+	return plots.Tiles(4.5*vg.Inch, 4*vg.Inch, whole, zoomed)
+}
+
+// zoomGrid returns the part of Figure 1's grid values inside [-half, half]² as a plots.Grid.
+func zoomGrid(r *Fig1Result, vals []float64, half float64) (plots.Grid, error) {
+	n, h := r.GridN, r.GridHalf
+	if n < 2 || len(vals) != n*n {
+		return plots.Grid{}, errors.Errorf("figure 1: %d grid values, want %d×%d", len(vals), n, n)
+	}
+	step := 2 * h / float64(n-1)
+	lo := 0
+	for lo < n && -h+float64(lo)*step < -half-1e-9 {
+		lo++
+	}
+	hi := n - 1 - lo
+	if hi-lo < 1 {
+		return plots.Grid{}, errors.Errorf("figure 1: no grid points inside [-%g,%g]²", half, half)
+	}
+	m := hi - lo + 1
+	out := make([]float64, 0, m*m)
+	for iy := lo; iy <= hi; iy++ {
+		out = append(out, vals[iy*n+lo:iy*n+hi+1]...)
+	}
+	x0, x1 := -h+float64(lo)*step, -h+float64(hi)*step
+	return plots.Grid{XMin: x0, XMax: x1, YMin: x0, YMax: x1, NX: m, NY: m, Values: out}, nil
+}
+
+// markSquare draws the dashed outline of [-half, half]² on p in colour c.
+func markSquare(p *plot.Plot, half float64, c color.Color) error {
+	l, err := plotter.NewLine(plotter.XYs{{X: -half, Y: -half}, {X: half, Y: -half}, {X: half, Y: half}, {X: -half, Y: half}, {X: -half, Y: -half}})
+	if err != nil {
+		return err
+	}
+	l.Color = c
+	l.Width = vg.Points(1.5)
+	l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+	p.Add(l)
+	return nil
 }
 
 // Fig3PNG renders Figure 3(a)(b): samples of the original GAN and of the proposed GAN over the
