@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -18,17 +19,36 @@ import (
 	"github.com/confcal/confcal/confcal/train"
 )
 
-// Data holds the in-distribution splits and the OOD test sets of a run.
+// Data holds the in-distribution splits and the OOD sets of a run, and the classifiers trained on it
+// so far (one per regime: the confidence-loss classifier of the benchmark is also the pre-trained
+// classifier of Figure 3(c)(d), trained once).
 type Data struct {
+	// Train and Test are the MNIST images used; the accuracy is measured on all of Test.
 	Train, Test *Set
-	// OOD maps a set's name to its images: letters A–J (Go fonts), uniform and Gaussian noise.
+	// Calib (ValN images of Test) chooses ODIN's (T, ε); DetTest (the rest of Test) is the
+	// in-distribution side of every detection metric, so that no image both chooses and is scored.
+	Calib, DetTest *Set
+	// OOD maps a set's name to its test images: letters A–J (Go fonts), uniform and Gaussian noise.
 	OOD map[string]*Set
+	// OODVal maps a set's name to ValN further images of the same kind, for ODIN's choice.
+	OODVal map[string]*Set
 	// OODNames lists OOD in report order.
 	OODNames []string
+
+	trained map[Regime]*trainedClassifier
 }
 
-// LoadData loads MNIST (subsets as the config says) and builds the OOD test sets.
+// trainedClassifier is a classifier trained in ctx by one regime.
+type trainedClassifier struct {
+	ctx     *context.Context
+	seconds float64
+}
+
+// LoadData loads MNIST (subsets as the config says) and builds the OOD test and validation sets.
 func LoadData(cfg Config) (*Data, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	opt := Options{Dir: cfg.DataDir, Download: cfg.Download, Channels: cfg.Channels}
 	tr, err := Load("train", opt)
 	if err != nil {
@@ -38,19 +58,26 @@ func LoadData(cfg Config) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	letters, err := Letters(cfg.OODN, cfg.Channels, uint64(cfg.Seed)+7)
-	if err != nil {
-		return nil, err
-	}
 	d := &Data{
 		Train: tr.Subset(cfg.TrainN, uint64(cfg.Seed)),
 		Test:  te.Subset(cfg.TestN, uint64(cfg.Seed)+1),
-		OOD: map[string]*Set{
-			"letters A-J (Go fonts)": letters,
-			"uniform noise":          UniformNoise(cfg.OODN, cfg.Channels, uint64(cfg.Seed)+8),
-			"Gaussian noise":         GaussianNoise(cfg.OODN, cfg.Channels, uint64(cfg.Seed)+9),
-		},
+		OOD:   map[string]*Set{}, OODVal: map[string]*Set{},
 		OODNames: []string{"letters A-J (Go fonts)", "uniform noise", "Gaussian noise"},
+		trained:  map[Regime]*trainedClassifier{},
+	}
+	if d.Calib, d.DetTest, err = d.Test.Split(min(cfg.ValN, d.Test.N/2), uint64(cfg.Seed)+2); err != nil {
+		return nil, err
+	}
+	n := cfg.OODN + cfg.ValN
+	letters, err := Letters(n, cfg.Channels, uint64(cfg.Seed)+7)
+	if err != nil {
+		return nil, err
+	}
+	for k, s := range []*Set{letters, UniformNoise(n, cfg.Channels, uint64(cfg.Seed)+8), GaussianNoise(n, cfg.Channels, uint64(cfg.Seed)+9)} {
+		name := d.OODNames[k]
+		if d.OODVal[name], d.OOD[name], err = s.Split(cfg.ValN, uint64(cfg.Seed)+20+uint64(k)); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }
@@ -144,6 +171,35 @@ const (
 	JointConfidence Regime = "joint confidence loss (Algorithm 1)"
 )
 
+// regimes lists the benchmark's regimes in table order; a regime's classifier is initialised from
+// seed cfg.Seed + its index.
+var regimes = []Regime{CrossEntropy, ConfidenceNoise, JointConfidence}
+
+// classifier returns the classifier of the regime, training it on first use.
+func (d *Data) classifier(b backends.Backend, cfg Config, regime Regime, log io.Writer) (*trainedClassifier, error) {
+	if t := d.trained[regime]; t != nil {
+		return t, nil
+	}
+	k := slices.Index(regimes, regime)
+	if k < 0 {
+		return nil, errors.Errorf("unknown training regime %q", regime)
+	}
+	ctx := context.New()
+	if err := ctx.SetRNGStateFromSeed(int64(cfg.Seed + k)); err != nil {
+		return nil, err
+	}
+	secs, err := trainClassifier(b, ctx, cfg, d, regime, log)
+	if err != nil {
+		return nil, err
+	}
+	if d.trained == nil {
+		d.trained = map[Regime]*trainedClassifier{}
+	}
+	t := &trainedClassifier{ctx: ctx, seconds: secs}
+	d.trained[regime] = t
+	return t, nil
+}
+
 // trainClassifier trains a fresh classifier in ctx with the regime and returns the seconds taken.
 func trainClassifier(b backends.Backend, ctx *context.Context, cfg Config, d *Data, regime Regime, log io.Writer) (float64, error) {
 	r := rand.New(rand.NewPCG(uint64(cfg.Seed), 11))
@@ -189,24 +245,38 @@ func trainClassifier(b backends.Backend, ctx *context.Context, cfg Config, d *Da
 	return time.Since(start).Seconds(), nil
 }
 
-// Row is one trained classifier of the benchmark: its test accuracy and the baseline detector's
-// metrics on each OOD set (MNIST test = positives).
+// Row is one trained classifier of the benchmark: its test accuracy and, on each OOD set (MNIST test
+// images = positives), the metrics of the baseline detector and of ODIN.
 type Row struct {
 	Regime   Regime                    `json:"regime"`
 	Accuracy float64                   `json:"accuracy"`
 	Metrics  map[string]metrics.Report `json:"metrics"`
-	Seconds  float64                   `json:"train_seconds"`
+	// ODIN holds ODIN's metrics on each OOD set at the (T, ε) chosen on that set's validation images.
+	ODIN    map[string]ODINResult `json:"odin,omitempty"`
+	Seconds float64               `json:"train_seconds"`
 }
 
-// evaluate computes the accuracy and the detection metrics of the classifier in ctx.
+// ODINResult is ODIN on one OOD set: the (T, ε) of least detection error on the validation images
+// (Calib against the set's OODVal), that error, and the test metrics at that choice.
+type ODINResult struct {
+	T        float64        `json:"temperature"`
+	Eps      float64        `json:"epsilon"`
+	ValError float64        `json:"validation_detection_error"`
+	Report   metrics.Report `json:"metrics"`
+}
+
+// evaluate computes the accuracy and the detection metrics (baseline and ODIN) of the classifier in ctx.
 func evaluate(b backends.Backend, ctx *context.Context, cfg Config, d *Data, regime Regime, secs float64) (Row, error) {
 	net := cfg.classifierNet()
 	logits, err := logitsOf(b, ctx, net, d.Test)
 	if err != nil {
 		return Row{}, err
 	}
-	row := Row{Regime: regime, Metrics: map[string]metrics.Report{}, Seconds: secs}
+	row := Row{Regime: regime, Metrics: map[string]metrics.Report{}, ODIN: map[string]ODINResult{}, Seconds: secs}
 	if row.Accuracy, err = detect.Accuracy(logits, d.Test.Labels); err != nil {
+		return row, err
+	}
+	if logits, err = logitsOf(b, ctx, net, d.DetTest); err != nil {
 		return row, err
 	}
 	in := detect.Baseline(logits)
@@ -219,22 +289,69 @@ func evaluate(b backends.Backend, ctx *context.Context, cfg Config, d *Data, reg
 			return row, errors.Wrap(err, name)
 		}
 	}
+	if row.ODIN, err = evaluateODIN(b, ctx, net, d); err != nil {
+		return row, errors.Wrap(err, string(regime))
+	}
 	return row, nil
 }
 
-// RunBenchmark trains one classifier per regime and evaluates each (the Table-1-style benchmark).
-func RunBenchmark(b backends.Backend, cfg Config, d *Data, log io.Writer) ([]Row, error) {
-	var rows []Row
-	for k, regime := range []Regime{CrossEntropy, ConfidenceNoise, JointConfidence} {
-		ctx := context.New()
-		if err := ctx.SetRNGStateFromSeed(int64(cfg.Seed + k)); err != nil {
-			return nil, err
+// evaluateODIN runs ODIN (App. C.3) on every OOD set: (T, ε) chosen on the paper's grid
+// T ∈ {1,10,100,500,1000} × ε ∈ {0,1e-4,1e-3,1e-2} by the detection error between Calib and the
+// set's validation images, then the test metrics (DetTest against the set's test images) there.
+func evaluateODIN(b backends.Backend, ctx *context.Context, net train.Net, d *Data) (map[string]ODINResult, error) {
+	o, err := detect.NewODIN(b, ctx, net, 100)
+	if err != nil {
+		return nil, err
+	}
+	dims := []int{d.Test.C, d.Test.H, d.Test.W}
+	grid := detect.ODINGrid()
+	inVal, err := o.GridScores(d.Calib.Images, grid, dims...)
+	if err != nil {
+		return nil, errors.Wrap(err, "ODIN on the MNIST validation images")
+	}
+	inTest := map[detect.ODINParams][]float64{}
+	out := map[string]ODINResult{}
+	for _, name := range d.OODNames {
+		outVal, err := o.GridScores(d.OODVal[name].Images, grid, dims...)
+		if err != nil {
+			return nil, errors.Wrapf(err, "ODIN on %s", name)
 		}
-		secs, err := trainClassifier(b, ctx, cfg, d, regime, log)
+		best, _, err := detect.SelectODIN(grid, func(p detect.ODINParams) ([]float64, []float64, error) {
+			i := slices.Index(grid, p)
+			return inVal[i], outVal[i], nil
+		})
+		if err != nil {
+			return nil, errors.Wrapf(err, "ODIN on %s", name)
+		}
+		p := best.ODINParams
+		if inTest[p] == nil {
+			if inTest[p], err = o.Scores(d.DetTest.Images, p.T, p.Eps, dims...); err != nil {
+				return nil, err
+			}
+		}
+		os, err := o.Scores(d.OOD[name].Images, p.T, p.Eps, dims...)
 		if err != nil {
 			return nil, err
 		}
-		row, err := evaluate(b, ctx, cfg, d, regime, secs)
+		rep, err := metrics.Compute(inTest[p], os)
+		if err != nil {
+			return nil, errors.Wrapf(err, "ODIN on %s", name)
+		}
+		out[name] = ODINResult{T: p.T, Eps: p.Eps, ValError: best.DetectionError, Report: rep}
+	}
+	return out, nil
+}
+
+// RunBenchmark trains one classifier per regime (or reuses the one already trained on d) and
+// evaluates each (the Table-1-style benchmark, with ODIN beside the baseline).
+func RunBenchmark(b backends.Backend, cfg Config, d *Data, log io.Writer) ([]Row, error) {
+	var rows []Row
+	for _, regime := range regimes {
+		t, err := d.classifier(b, cfg, regime, log)
+		if err != nil {
+			return nil, err
+		}
+		row, err := evaluate(b, t.ctx, cfg, d, regime, t.seconds)
 		if err != nil {
 			return nil, err
 		}

@@ -30,6 +30,7 @@ func TestBadSettingsAreClearErrors(t *testing.T) {
 		"cls_conv2=-1":  "cls_conv2",
 		"cls_fc1=0":     "cls_fc1",
 		"channels=0":    "channels",
+		"val_n=0":       "val_n",
 	} {
 		ctx, err := NewContext("quick")
 		if err != nil {
@@ -60,11 +61,30 @@ func TestPaperPreset(t *testing.T) {
 	}
 }
 
+// The laptop preset uses every MNIST image (the paper's data) and stays smaller than the paper's networks.
+func TestLaptopPreset(t *testing.T) {
+	ctx, err := NewContext("laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ConfigFromContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TrainN != 0 || c.TestN != 0 || c.OODN != 10000 || c.Batch != 128 || c.Beta != 1 {
+		t.Errorf("laptop preset must use all 60,000/10,000 images, 10,000 OOD images, batch 128 and β = 1: %+v", c)
+	}
+	if c.Conv1 >= 128 || c.Conv2 >= 256 || c.GANWidth >= 1 || c.Epochs >= 50 {
+		t.Errorf("laptop preset is not smaller than the paper's: %+v", c)
+	}
+}
+
 func TestReportsFromSavedResults(t *testing.T) {
 	dir := t.TempDir()
 	rows := []Row{
 		{Regime: CrossEntropy, Accuracy: 0.9, Metrics: map[string]metrics.Report{"letters": {TNRAtTPR95: 12.5, AUROC: 80}}},
-		{Regime: JointConfidence, Accuracy: 0.91, Metrics: map[string]metrics.Report{"letters": {TNRAtTPR95: 55, AUROC: 93.25}}},
+		{Regime: JointConfidence, Accuracy: 0.91, Metrics: map[string]metrics.Report{"letters": {TNRAtTPR95: 55, AUROC: 93.25}},
+			ODIN: map[string]ODINResult{"letters": {T: 1000, Eps: 0.001, Report: metrics.Report{TNRAtTPR95: 61, AUROC: 95.5}}}},
 	}
 	grid := make([]float32, 64*3*32*32)
 	for i := range grid {
@@ -86,7 +106,9 @@ func TestReportsFromSavedResults(t *testing.T) {
 		t.Fatalf("Update lost a part: gan=%v rows=%d", r.GAN != nil, len(r.Benchmark))
 	}
 	table := Table(r)
-	for _, want := range []string{"| letters | cross entropy | 90.0 | 12.5 | 80.0 |", "| letters | joint confidence loss (Algorithm 1) | 91.0 | 55.0 | 93.2 |"} {
+	for _, want := range []string{"| letters | cross entropy | baseline | 90.0 | 12.5 | 80.0 |",
+		"| letters | joint confidence loss (Algorithm 1) | baseline | 91.0 | 55.0 | 93.2 |",
+		"| letters | joint confidence loss (Algorithm 1) | ODIN (T=1000, ε=0.001) | 91.0 | 61.0 | 95.5 |"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}

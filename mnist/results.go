@@ -92,26 +92,37 @@ func GANFigure(g *GANResult) ([]byte, error) {
 }
 
 // Table renders the benchmark as markdown in the layout of Table 1: one block per OOD set, one row per
-// training regime.
+// training regime and detector (the baseline max-softmax, and ODIN at its chosen (T, ε)).
 func Table(r *Results) string {
 	if len(r.Benchmark) == 0 {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "MNIST (in-distribution; %d training, %d test images; preset %s, %s), baseline detector. All values in %%.\n\n",
-		r.TrainN, r.TestN, r.Config.Preset, r.Backend)
-	b.WriteString("| OOD set | training | accuracy | TNR at TPR 95% | AUROC | detection acc. | AUPR in | AUPR out |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	names := make([]string, 0)
 	for name := range r.Benchmark[0].Metrics {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	numIn, numOut := 0, 0
+	if len(names) > 0 {
+		m := r.Benchmark[0].Metrics[names[0]]
+		numIn, numOut = m.NumIn, m.NumOut
+	}
+	fmt.Fprintf(&b, "MNIST (in-distribution; %d training, %d test images; preset %s, %s). Accuracy on all test images; "+
+		"detection on %d MNIST test images against %d images of each OOD set, none of them used to choose ODIN's (T, ε). All values in %%.\n\n",
+		r.TrainN, r.TestN, r.Config.Preset, r.Backend, numIn, numOut)
+	b.WriteString("| OOD set | training | detector | accuracy | TNR at TPR 95% | AUROC | detection acc. | AUPR in | AUPR out |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, name := range names {
 		for _, row := range r.Benchmark {
 			m := row.Metrics[name]
-			fmt.Fprintf(&b, "| %s | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n", name, row.Regime, 100*row.Accuracy,
+			fmt.Fprintf(&b, "| %s | %s | baseline | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n", name, row.Regime, 100*row.Accuracy,
 				m.TNRAtTPR95, m.AUROC, m.DetectionAcc, m.AUPRIn, m.AUPROut)
+			if o, ok := row.ODIN[name]; ok {
+				m := o.Report
+				fmt.Fprintf(&b, "| %s | %s | ODIN (T=%g, ε=%g) | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n", name, row.Regime, o.T, o.Eps,
+					100*row.Accuracy, m.TNRAtTPR95, m.AUROC, m.DetectionAcc, m.AUPRIn, m.AUPROut)
+			}
 		}
 	}
 	return b.String()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/pkg/errors"
 
@@ -48,6 +49,7 @@ func runMNIST(args []string) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	b, err := backend.New()
 	if err != nil {
 		return err
@@ -91,5 +93,6 @@ func runMNIST(args []string) error {
 		return err
 	}
 	fmt.Printf("wrote %s\n", path)
+	fmt.Printf("mnist: done in %s\n", time.Since(start).Round(time.Second))
 	return nil
 }
