@@ -12,6 +12,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/confcal/confcal/confcal/metrics"
 	"github.com/confcal/confcal/confcal/plots"
 	"github.com/confcal/confcal/internal/atomicfile"
 )
@@ -92,14 +93,16 @@ func GANFigure(g *GANResult) ([]byte, error) {
 }
 
 // Table renders the benchmark as markdown in the layout of Table 1: one block per OOD set, one row per
-// training regime.
+// training regime, in the exact metric convention (metrics.ExactCaption). When the results hold the
+// authors' values too, a second table gives them (metrics.AuthorsCaption; "–" for rows saved
+// without them).
 func Table(r *Results) string {
 	if len(r.Benchmark) == 0 {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "MNIST (in-distribution; %d training, %d test images; preset %s, %s), baseline detector. All values in %%.\n\n",
-		r.TrainN, r.TestN, r.Config.Preset, r.Backend)
+	fmt.Fprintf(&b, "MNIST (in-distribution; %d training, %d test images; preset %s, %s), baseline detector. All values in %%.\n\n%s\n\n",
+		r.TrainN, r.TestN, r.Config.Preset, r.Backend, metrics.ExactCaption)
 	b.WriteString("| OOD set | training | accuracy | TNR at TPR 95% | AUROC | detection acc. | AUPR in | AUPR out |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	names := make([]string, 0)
@@ -107,11 +110,30 @@ func Table(r *Results) string {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	authors := false
 	for _, name := range names {
 		for _, row := range r.Benchmark {
 			m := row.Metrics[name]
 			fmt.Fprintf(&b, "| %s | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n", name, row.Regime, 100*row.Accuracy,
 				m.TNRAtTPR95, m.AUROC, m.DetectionAcc, m.AUPRIn, m.AUPROut)
+			authors = authors || m.Authors != nil
+		}
+	}
+	if !authors {
+		return b.String()
+	}
+	fmt.Fprintf(&b, "\nThe same, authors' convention. %s\n\n", metrics.AuthorsCaption)
+	b.WriteString("| OOD set | training | TNR at TPR 95% | AUROC | detection acc. | AUPR in | AUPR out |\n")
+	b.WriteString("|---|---|---|---|---|---|---|\n")
+	for _, name := range names {
+		for _, row := range r.Benchmark {
+			a := row.Metrics[name].Authors
+			if a == nil {
+				fmt.Fprintf(&b, "| %s | %s | – | – | – | – | – |\n", name, row.Regime)
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %s | %.1f | %.1f | %.1f | %.1f | %.1f |\n", name, row.Regime,
+				a.TNRAtTPR95, a.AUROC, a.DetectionAcc, a.AUPRIn, a.AUPROut)
 		}
 	}
 	return b.String()

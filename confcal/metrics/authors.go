@@ -19,6 +19,18 @@ const (
 	ODINTPRHigh    = 0.9505
 )
 
+// One-line captions for tables of these metrics, saying which convention the values follow: every
+// table shows one of them.
+const (
+	// ExactCaption heads tables of Report's own fields.
+	ExactCaption = "Metrics in the exact convention (package metrics, as scikit-learn): every distinct score is a " +
+		"threshold, TNR at the first threshold with TPR ≥ 95%, AUPR = average precision (precision from counts)."
+	// AuthorsCaption heads tables of Report.Authors.
+	AuthorsCaption = "Metrics in the authors' convention (calculate_log.py of the paper's code, which made the paper's " +
+		"tables): thresholds on a 200,000-step grid, TNR averaged over the thresholds with TPR in [94%, 96%], " +
+		"AUPR with precision from rates, TPR/(TPR+FPR)."
+)
+
 // AuthorsReport holds the metrics of Report as the authors' code computes them (calculate_log.py,
 // see the package documentation for every rule). All fields are in percent (0..100).
 type AuthorsReport struct {
