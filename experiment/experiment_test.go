@@ -107,6 +107,10 @@ func TestRunAllRegimes(t *testing.T) {
 		if r.Guided == "" || r.GuidedMeanAbs["in"] <= 0 {
 			t.Errorf("%s: no guided maps (%q, %v)", r.Key, r.Guided, r.GuidedMeanAbs)
 		}
+		// Both metric conventions are saved, for the baseline detector and for ODIN.
+		if r.Baseline["stripes"].Authors == nil || (r.Regime != KPlusOne && r.ODIN["stripes"].Report.Authors == nil) {
+			t.Errorf("%s: no authors' metrics saved", r.Key)
+		}
 		if r.Accuracy < 0 || r.Accuracy > 100 || len(r.Hist["in"]) != HistBins || len(r.ROC["noise"].X) < 2 {
 			t.Errorf("%s: accuracy %v, histogram %d bins, ROC %d points", r.Key, r.Accuracy, len(r.Hist["in"]), len(r.ROC["noise"].X))
 		}

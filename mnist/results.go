@@ -12,6 +12,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/confcal/confcal/confcal/metrics"
 	"github.com/confcal/confcal/confcal/plots"
 	"github.com/confcal/confcal/internal/atomicfile"
 )
@@ -92,7 +93,9 @@ func GANFigure(g *GANResult) ([]byte, error) {
 }
 
 // Table renders the benchmark as markdown in the layout of Table 1: one block per OOD set, one row per
-// training regime and detector (the baseline max-softmax, and ODIN at its chosen (T, ε)).
+// training regime and detector (the baseline max-softmax, and ODIN at its chosen (T, ε)), in the exact
+// metric convention (metrics.ExactCaption). When the results hold the authors' values too, a second
+// table gives them (metrics.AuthorsCaption; "–" for rows saved without them).
 func Table(r *Results) string {
 	if len(r.Benchmark) == 0 {
 		return ""
@@ -109,21 +112,47 @@ func Table(r *Results) string {
 		numIn, numOut = m.NumIn, m.NumOut
 	}
 	fmt.Fprintf(&b, "MNIST (in-distribution; %d training, %d test images; preset %s, %s). Accuracy on all test images; "+
-		"detection on %d MNIST test images against %d images of each OOD set, none of them used to choose ODIN's (T, ε). All values in %%.\n\n",
-		r.TrainN, r.TestN, r.Config.Preset, r.Backend, numIn, numOut)
+		"detection on %d MNIST test images against %d images of each OOD set, none of them used to choose ODIN's (T, ε). All values in %%.\n\n%s\n\n",
+		r.TrainN, r.TestN, r.Config.Preset, r.Backend, numIn, numOut, metrics.ExactCaption)
 	b.WriteString("| OOD set | training | detector | accuracy | TNR at TPR 95% | AUROC | detection acc. | AUPR in | AUPR out |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	type line struct {
+		set      string
+		regime   Regime
+		detector string
+		acc      float64
+		m        metrics.Report
+	}
+	var lines []line
 	for _, name := range names {
 		for _, row := range r.Benchmark {
-			m := row.Metrics[name]
-			fmt.Fprintf(&b, "| %s | %s | baseline | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n", name, row.Regime, 100*row.Accuracy,
-				m.TNRAtTPR95, m.AUROC, m.DetectionAcc, m.AUPRIn, m.AUPROut)
+			lines = append(lines, line{name, row.Regime, "baseline", row.Accuracy, row.Metrics[name]})
 			if o, ok := row.ODIN[name]; ok {
-				m := o.Report
-				fmt.Fprintf(&b, "| %s | %s | ODIN (T=%g, ε=%g) | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n", name, row.Regime, o.T, o.Eps,
-					100*row.Accuracy, m.TNRAtTPR95, m.AUROC, m.DetectionAcc, m.AUPRIn, m.AUPROut)
+				lines = append(lines, line{name, row.Regime, fmt.Sprintf("ODIN (T=%g, ε=%g)", o.T, o.Eps), row.Accuracy, o.Report})
 			}
 		}
+	}
+	authors := false
+	for _, l := range lines {
+		m := l.m
+		fmt.Fprintf(&b, "| %s | %s | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n", l.set, l.regime, l.detector, 100*l.acc,
+			m.TNRAtTPR95, m.AUROC, m.DetectionAcc, m.AUPRIn, m.AUPROut)
+		authors = authors || m.Authors != nil
+	}
+	if !authors {
+		return b.String()
+	}
+	fmt.Fprintf(&b, "\nThe same, authors' convention. %s\n\n", metrics.AuthorsCaption)
+	b.WriteString("| OOD set | training | detector | TNR at TPR 95% | AUROC | detection acc. | AUPR in | AUPR out |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
+	for _, l := range lines {
+		a := l.m.Authors
+		if a == nil {
+			fmt.Fprintf(&b, "| %s | %s | %s | – | – | – | – | – |\n", l.set, l.regime, l.detector)
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %.1f | %.1f | %.1f | %.1f | %.1f |\n", l.set, l.regime, l.detector,
+			a.TNRAtTPR95, a.AUROC, a.DetectionAcc, a.AUPRIn, a.AUPROut)
 	}
 	return b.String()
 }

@@ -8,4 +8,9 @@
 //
 // Where several runs of a (data set, model, regime) exist (a hyperparameter sweep), each OOD set's
 // row uses the run with the lowest validation detection error on that set, as App. B does.
+//
+// Every detection table says which metric convention it shows (package metrics): first the exact
+// one (metrics.ExactCaption), then, for results that hold them, the same cells as the authors'
+// code computed them (metrics.AuthorsCaption), which is how the paper's own tables were made.
+// Figures 4 and 7 plot the exact values.
 package report

@@ -31,6 +31,8 @@ type column struct {
 	get  func(x *experiment.RunResult, rep metrics.Report) float64
 }
 
+// detectionColumns are the columns of a detection table in this package's exact convention
+// (metrics.Report's own fields).
 var detectionColumns = []column{
 	{"Classification accuracy", func(x *experiment.RunResult, _ metrics.Report) float64 { return x.Accuracy }},
 	{"TNR at TPR 95%", func(_ *experiment.RunResult, m metrics.Report) float64 { return m.TNRAtTPR95 }},
@@ -38,6 +40,25 @@ var detectionColumns = []column{
 	{"Detection accuracy", func(_ *experiment.RunResult, m metrics.Report) float64 { return m.DetectionAcc }},
 	{"AUPR in", func(_ *experiment.RunResult, m metrics.Report) float64 { return m.AUPRIn }},
 	{"AUPR out", func(_ *experiment.RunResult, m metrics.Report) float64 { return m.AUPROut }},
+}
+
+// authorsColumns are the same metrics in the authors' convention (metrics.Report.Authors), NaN
+// ("–") for results saved without them.
+var authorsColumns = []column{
+	{"TNR at TPR 95%", authorsField(func(a *metrics.AuthorsReport) float64 { return a.TNRAtTPR95 })},
+	{"AUROC", authorsField(func(a *metrics.AuthorsReport) float64 { return a.AUROC })},
+	{"Detection accuracy", authorsField(func(a *metrics.AuthorsReport) float64 { return a.DetectionAcc })},
+	{"AUPR in", authorsField(func(a *metrics.AuthorsReport) float64 { return a.AUPRIn })},
+	{"AUPR out", authorsField(func(a *metrics.AuthorsReport) float64 { return a.AUPROut })},
+}
+
+func authorsField(f func(*metrics.AuthorsReport) float64) func(*experiment.RunResult, metrics.Report) float64 {
+	return func(_ *experiment.RunResult, m metrics.Report) float64 {
+		if m.Authors == nil {
+			return math.NaN()
+		}
+		return f(m.Authors)
+	}
 }
 
 // metricsOf returns the run's report for an OOD set under a detector.
@@ -51,7 +72,9 @@ func metricsOf(x *experiment.RunResult, ood string, det Detector) (metrics.Repor
 }
 
 // DetectionTable is a Table-1-style markdown table: one row per OOD set, one column per metric, each
-// cell "a / b / …" over the regimes. It returns "" when none of the regimes has a run.
+// cell "a / b / …" over the regimes, in the exact convention (metrics.ExactCaption). When the chosen runs
+// also hold the authors' values, a second table follows with them (metrics.AuthorsCaption), titled
+// "<title>, authors' convention". It returns "" when none of the regimes has a run.
 func (r *Results) DetectionTable(title, data, model string, regimes []experiment.Regime, det Detector, onlyUnseen bool) string {
 	any := false
 	for _, g := range regimes {
@@ -60,20 +83,44 @@ func (r *Results) DetectionTable(title, data, model string, regimes []experiment
 	if !any {
 		return ""
 	}
+	t := r.detectionTable(title, metrics.ExactCaption, detectionColumns, data, model, regimes, det, onlyUnseen)
+	if r.haveAuthors(data, model, regimes, det) {
+		t += "\n" + r.detectionTable(title+", authors' convention", metrics.AuthorsCaption, authorsColumns, data, model, regimes, det, onlyUnseen)
+	}
+	return t
+}
+
+// haveAuthors reports whether any run the table would show holds the authors' values.
+func (r *Results) haveAuthors(data, model string, regimes []experiment.Regime, det Detector) bool {
+	names, _ := r.OODNames(data)
+	for _, ood := range names {
+		for _, g := range regimes {
+			if x := r.Pick(data, model, g, ood); x != nil {
+				if m, ok := metricsOf(x, ood, det); ok && m.Authors != nil {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// detectionTable writes one detection table: the title line, the convention line, then the rows.
+func (r *Results) detectionTable(title, convention string, columns []column, data, model string, regimes []experiment.Regime, det Detector, onlyUnseen bool) string {
 	names, seen := r.OODNames(data)
 	titles := make([]string, len(regimes))
 	for i, g := range regimes {
 		titles[i] = g.Title()
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "**%s** — %s, %s, %s detector; cells: %s%s\n\n", title, dataTitle(data), modelTitle(model), det,
-		strings.Join(titles, " / "), standInNote(r.StandIn(data)))
+	fmt.Fprintf(&sb, "**%s** — %s, %s, %s detector; cells: %s%s\n\n%s\n\n", title, dataTitle(data), modelTitle(model), det,
+		strings.Join(titles, " / "), standInNote(r.StandIn(data)), convention)
 	sb.WriteString("| OOD |")
-	for _, c := range detectionColumns {
+	for _, c := range columns {
 		sb.WriteString(" " + c.name + " |")
 	}
 	sb.WriteString("\n|---|")
-	for range detectionColumns {
+	for range columns {
 		sb.WriteString("---|")
 	}
 	sb.WriteString("\n")
@@ -88,7 +135,7 @@ func (r *Results) DetectionTable(title, data, model string, regimes []experiment
 			label += " (unseen)"
 		}
 		fmt.Fprintf(&sb, "| %s |", label)
-		for _, c := range detectionColumns {
+		for _, c := range columns {
 			var cells []string
 			for _, g := range regimes {
 				x := r.Pick(data, model, g, ood)

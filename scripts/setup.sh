@@ -3,7 +3,7 @@
 # (and so to run the notebook tests) on a Debian 12 machine that has only Go installed:
 #
 #   - Debian packages jupyter-nbconvert and jupyter-client (plus jupyter-notebook with
-#     --interactive, for the browser UI);
+#     --interactive, for the browser UI), python3-numpy and python3-scipy (for tests);
 #   - GoNB v0.11.1 (the Go Jupyter kernel) and goimports, into $(go env GOPATH)/bin (or GOBIN);
 #   - the GoNB kernel spec ("gonb", installed with --raw_error for plain-text errors).
 #
@@ -43,7 +43,7 @@ fi
 export PATH="$gobin:$PATH"
 
 # --- Debian packages -------------------------------------------------------
-pkgs=(jupyter-nbconvert jupyter-client)
+pkgs=(jupyter-nbconvert jupyter-client python3-numpy python3-scipy)
 if [[ $interactive == 1 ]]; then
 	pkgs+=(jupyter-notebook)
 fi
