@@ -21,11 +21,15 @@ func runMNIST(args []string) error {
 	set := fs.String("set", "", `hyperparameters "name=value;..." (preset=quick|paper first); see mnist.NewContext`)
 	out := fs.String("out", nbutil.OutDir("mnist"), "directory for results.json and the figures")
 	parts := fs.String("run", "gan,benchmark", "what to run: gan (Figure 3(c)(d)), benchmark (the OOD table), or both")
+	report := fs.Bool("report", false, "train nothing: re-render Figure 3(c)(d) and print the tables from <out>/results.json")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return errors.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *report {
+		return reportMNIST(*out)
 	}
 	runGAN, runBench := false, false
 	for _, p := range splitList(*parts) {
@@ -94,5 +98,29 @@ func runMNIST(args []string) error {
 	}
 	fmt.Printf("wrote %s\n", path)
 	fmt.Printf("mnist: done in %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// reportMNIST prints the tables of a finished run and re-renders its figure.
+func reportMNIST(out string) error {
+	res, err := mnist.LoadResults(out)
+	if err != nil {
+		return err
+	}
+	if res.GAN != nil {
+		png, err := mnist.GANFigure(res.GAN)
+		if err != nil {
+			return err
+		}
+		path := filepath.Join(out, mnist.GANFile)
+		if err := plots.SavePNG(path, png); err != nil {
+			return err
+		}
+		fmt.Println(mnist.GANSummary(res.GAN))
+		fmt.Printf("wrote %s\n\n", path)
+	}
+	if len(res.Benchmark) > 0 {
+		fmt.Println(mnist.Table(res))
+	}
 	return nil
 }
