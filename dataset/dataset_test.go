@@ -157,8 +157,8 @@ func TestFetch(t *testing.T) {
 	}
 }
 
-// TestFetchChecksCachedFiles: a cached file that is not the expected one is refused (download off)
-// or fetched again (download on); a file without a known checksum is returned as it is.
+// TestFetchChecksCachedFiles: a cached file that is not the expected one is refused, with
+// (with downloading on or off; it is not replaced behind the user's back).
 func TestFetchChecksCachedFiles(t *testing.T) {
 	payload := []byte("the real file")
 	sum := md5.Sum(payload)
@@ -178,12 +178,16 @@ func TestFetchChecksCachedFiles(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "MD5 mismatch") || !strings.Contains(err.Error(), r.MD5) {
 		t.Errorf("substituted cached file, download off: %v; want an MD5 mismatch naming %s and the expected sum", err, path)
 	}
+	if _, err := Fetch(dir, r, true, io.Discard); err == nil || !strings.Contains(err.Error(), "delete it") || hits.Load() != 0 {
+		t.Errorf("substituted cached file, download on: %v, %d requests; want an error saying to delete it", err, hits.Load())
+	}
+	os.Remove(path)
 	p, err := Fetch(dir, r, true, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(p); string(b) != string(payload) || hits.Load() != 1 {
-		t.Errorf("after fetching again: %q, %d requests", b, hits.Load())
+		t.Errorf("after deleting it: %q, %d requests", b, hits.Load())
 	}
 	if _, err := Fetch(dir, r, false, io.Discard); err != nil {
 		t.Errorf("the good cached file: %v", err)

@@ -91,7 +91,7 @@ var (
 
 // Fetch returns the path of r in cacheDir. A file already there is checked against r's checksum
 // (and size) when r has one: a file that does not match is an error naming it and what was
-// expected, unless download is true, in which case it is downloaded again. A missing file, if
+// expected (it is not downloaded again: delete it for that). A missing file, if
 // download is true, is downloaded from the first of r.URLs that delivers it with the right checksum
 // (and no more than r.Size, or MaxDownloadBytes, bytes), reporting progress to progress (nil:
 // os.Stderr), written atomically. The error when the file is absent and cannot be downloaded names
@@ -105,15 +105,12 @@ func Fetch(cacheDir string, r Remote, download bool, progress io.Writer) (string
 		if !r.hasChecksum() {
 			return path, nil
 		}
-		verr := Verify(path, r)
-		if verr == nil {
-			return path, nil
+		if err := Verify(path, r); err != nil {
+			return "", fmt.Errorf("the cached file is not the expected one: %v (delete it to fetch it again)", err)
 		}
-		if !download {
-			return "", fmt.Errorf("the cached file is not the expected one: %v (delete it, or allow downloading, to fetch it again)", verr)
-		}
-		fmt.Fprintf(orStderr(progress), "%v; downloading it again\n", verr)
-	} else if !download {
+		return path, nil
+	}
+	if !download {
 		return "", fmt.Errorf("%s is not at %s and downloading is off; download it from %s and put it there",
 			r.Name, path, strings.Join(r.URLs, " or "))
 	}

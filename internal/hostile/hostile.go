@@ -5,8 +5,11 @@ package hostile
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
+	"encoding/binary"
 	"fmt"
+	"hash/adler32"
 	"strconv"
 )
 
@@ -107,4 +110,35 @@ func SparseTarFile(name string, realSize int64) []byte {
 	sparseMap := pad([]byte("0\n")) // no data segments: the whole file is a hole
 	out = append(out, TarHeader(name, int64(len(sparseMap)), '0', "")...)
 	return append(out, sparseMap...)
+}
+
+// zeroSegment is raw deflate data for memberSize zero bytes ending on a byte boundary (a sync
+// flush), which can follow any other such segment: its back-references stay within itself.
+var zeroSegment = func() []byte {
+	var b bytes.Buffer
+	fw, _ := flate.NewWriter(&b, flate.BestCompression)
+	fw.Write(make([]byte, memberSize))
+	fw.Flush()
+	return b.Bytes()
+}()
+
+// Zlib returns a zlib stream (RFC 1950) that inflates to prefix followed by zeros zero bytes, with
+// a correct Adler-32; like Gzip, it is about zeros/1000 bytes long and cheap to make.
+func Zlib(prefix []byte, zeros int64) []byte {
+	b := bytes.NewBuffer([]byte{0x78, 0xda})
+	fw, _ := flate.NewWriter(b, flate.BestCompression)
+	fw.Write(prefix)
+	fw.Flush()
+	rest := zeros
+	for ; rest >= memberSize; rest -= memberSize {
+		b.Write(zeroSegment)
+	}
+	fw, _ = flate.NewWriter(b, flate.BestCompression)
+	fw.Write(make([]byte, rest))
+	fw.Close()
+	const mod = 65521
+	sum := adler32.Checksum(prefix)
+	a, s := uint64(sum&0xffff), uint64(sum>>16)
+	s = (s + uint64(zeros%mod)*a) % mod
+	return binary.BigEndian.AppendUint32(b.Bytes(), uint32(s<<16|a))
 }

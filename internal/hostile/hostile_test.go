@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"compress/zlib"
 	"io"
 	"testing"
 )
@@ -52,5 +53,24 @@ func TestGzipAndSparseTar(t *testing.T) {
 	}
 	if _, err := tr.Next(); err != io.EOF {
 		t.Fatalf("end: %v", err)
+	}
+}
+
+func TestZlib(t *testing.T) {
+	const zeros = 3<<20 + 77
+	stream := Zlib([]byte("head"), zeros)
+	zr, err := zlib.NewReader(bytes.NewReader(stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err) // includes the Adler-32 check
+	}
+	if len(all) != 4+zeros || string(all[:4]) != "head" || bytes.Count(all[4:], []byte{0}) != zeros {
+		t.Fatalf("inflated %d bytes", len(all))
+	}
+	if len(stream) > 10<<10 {
+		t.Errorf("%d bytes", len(stream))
 	}
 }
