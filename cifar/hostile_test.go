@@ -95,7 +95,7 @@ func TestHostileArchives(t *testing.T) {
 	for name := range hostileCases {
 		t.Run(name, func(t *testing.T) {
 			peak := memtest.Run(t, "TestHostileChild", name, hostileBudgetMB)
-			t.Logf("peak resident memory %.1f MB", float64(peak)/(1<<20))
+			t.Logf("%s: peak resident memory %.1f MB", name, float64(peak)/(1<<20))
 		})
 	}
 }
