@@ -29,7 +29,7 @@ type Data struct {
 
 // LoadData loads MNIST (subsets as the config says) and builds the OOD test sets.
 func LoadData(cfg Config) (*Data, error) {
-	opt := Options{Dir: cfg.DataDir, Download: cfg.Download, Channels: cfg.Channels}
+	opt := Options{Dir: cfg.DataDir, Download: cfg.Download, Channels: cfg.Channels, Subset: cfg.DataSubset}
 	tr, err := Load("train", opt)
 	if err != nil {
 		return nil, err
