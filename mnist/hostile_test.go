@@ -20,24 +20,24 @@ func idxHeader(n uint32) []byte { return idxFile(idxImagesMagic, []uint32{n, 28,
 // a valid label file of as many labels as the header declares, capped), whether Options.Subset is
 // set, and what the error must say.
 var hostileCases = map[string]struct {
-	images []byte
+	images func() []byte
 	labels int
 	subset bool
 	want   []string
 }{
 	// The header says 1 image; 4 GB of zeros follow.
-	"1-image-then-4GB": {hostile.Gzip(idxHeader(1), 784+4<<30, nil), 1, true,
+	"1-image-then-4GB": {func() []byte { return hostile.Gzip(idxHeader(1), 784+4<<30, nil) }, 1, true,
 		[]string{"more than 1048576 trailing bytes", "1 images of 28×28"}},
 	// A consistent 152 KB bomb: 200,000 zero images.
-	"200000-images": {hostile.Gzip(idxHeader(200000), 200000*784, nil), 1, true,
+	"200000-images": {func() []byte { return hostile.Gzip(idxHeader(200000), 200000*784, nil) }, 1, true,
 		[]string{"declares 200000 images, more than the 10000 expected"}},
 	// A header declaring 4 billion images, 4 GB of them present.
-	"4G-images-declared": {hostile.Gzip(idxHeader(1<<32-1), 4<<30, nil), 1, true,
+	"4G-images-declared": {func() []byte { return hostile.Gzip(idxHeader(1<<32-1), 4<<30, nil) }, 1, true,
 		[]string{"declares 4294967295 images, more than the 10000 expected"}},
 	// No images.
-	"0-images": {hostile.Gzip(idxHeader(0), 0, nil), 0, true, []string{"holds no images"}},
+	"0-images": {func() []byte { return hostile.Gzip(idxHeader(0), 0, nil) }, 0, true, []string{"holds no images"}},
 	// One image with the canonical name, not the published file.
-	"1-image-canonical-name": {hostile.Gzip(idxHeader(1), 784, nil), 1, false,
+	"1-image-canonical-name": {func() []byte { return hostile.Gzip(idxHeader(1), 784, nil) }, 1, false,
 		[]string{"SHA-256", sha256s["t10k-images-idx3-ubyte.gz"], "Options.Subset"}},
 }
 
@@ -47,7 +47,7 @@ func TestHostileChild(t *testing.T) {
 	noGoMNIST(t)
 	dir := t.TempDir()
 	ib, lb, _ := splitBases("test")
-	if err := os.WriteFile(filepath.Join(dir, ib+".gz"), c.images, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, ib+".gz"), c.images(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := WriteIDXLabels(filepath.Join(dir, lb+".gz"), make([]byte, c.labels), true); err != nil {
