@@ -198,8 +198,19 @@ func (l layout) load(split string, subset bool) (*dataset.Set, error) {
 	}
 	batches := make([]rawBatch, len(l.files))
 	var sources []string
+	var infos []os.FileInfo
 	for i, f := range l.files {
 		p := filepath.Join(l.dir, f)
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("cifar: %w", err)
+		}
+		for j, other := range infos {
+			if os.SameFile(st, other) {
+				return nil, fmt.Errorf("cifar: %s is the same file as %s (a link); each batch must be a file of its own", p, filepath.Join(l.dir, l.files[j]))
+			}
+		}
+		infos = append(infos, st)
 		data, err := readBatchFile(p)
 		if err != nil {
 			return nil, err

@@ -124,3 +124,20 @@ func TestSubsetOptOut(t *testing.T) {
 		t.Errorf("stand-in: %v", err)
 	}
 }
+
+// TestLinkedBatchesRefused: a batch file that is a link to another batch of the folder would count
+// its images twice; it is an error naming both.
+func TestLinkedBatchesRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range TrainBatchFiles[:4] {
+		os.WriteFile(filepath.Join(dir, f), make([]byte, RecordSize), 0o644)
+	}
+	last := filepath.Join(dir, TrainBatchFiles[4])
+	if err := os.Symlink(filepath.Join(dir, TrainBatchFiles[0]), last); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	_, err := Load("train", Options{Dir: dir, CacheDir: t.TempDir(), Subset: true})
+	if err == nil || !strings.Contains(err.Error(), last+" is the same file as "+filepath.Join(dir, TrainBatchFiles[0])) {
+		t.Errorf("linked batch: %v", err)
+	}
+}

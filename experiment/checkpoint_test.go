@@ -81,11 +81,44 @@ func TestCheckpointBitFlips(t *testing.T) {
 	if accepted > 0 {
 		t.Errorf("%d of %d single-bit changes accepted", accepted, 8*len(data))
 	}
+	t.Logf("%d single-bit changes of a %d-byte checkpoint: %d accepted", 8*len(data), len(data), accepted)
 	for n := range len(data) {
 		os.WriteFile(p, data[:n], 0o644)
 		if _, err := ReadCheckpoint(p); err == nil {
 			t.Fatalf("truncated to %d of %d bytes: accepted", n, len(data))
 		}
+	}
+}
+
+// TestCheckpointV1BitFlips: files of the first layout (no checksum) are still read; a changed bit
+// there can go unnoticed, but none makes ReadCheckpoint panic, and what it accepts is valid.
+func TestCheckpointV1BitFlips(t *testing.T) {
+	data := smallCheckpoint(t)
+	v1 := append([]byte(checkpointMagicV1), data[len(checkpointMagic)+sha256.Size:]...)
+	p := filepath.Join(t.TempDir(), "v1.bin")
+	os.WriteFile(p, v1, 0o644)
+	if c, err := ReadCheckpoint(p); err != nil || c.Epoch != 2 || len(c.Vars) != 3 {
+		t.Fatalf("the first layout: %v", err)
+	}
+	for bit := len(checkpointMagicV1) * 8; bit < 8*len(v1); bit++ {
+		b := bytes.Clone(v1)
+		b[bit/8] ^= 1 << (bit % 8)
+		os.WriteFile(p, b, 0o644)
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("bit %d: ReadCheckpoint panicked: %v", bit, r)
+				}
+			}()
+			if c, err := ReadCheckpoint(p); err == nil {
+				if err := c.Validate(); err != nil {
+					t.Fatalf("bit %d: accepted an invalid checkpoint: %v", bit, err)
+				}
+				if err := c.Restore(context.New()); err != nil {
+					t.Fatalf("bit %d: accepted, but Restore fails: %v", bit, err)
+				}
+			}
+		}()
 	}
 }
 
