@@ -5,6 +5,8 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +39,12 @@ const (
 	ImageBytes = ImageChannels * ImageSide * ImageSide
 	// RecordSize is the size of a record: one label byte and the pixel bytes.
 	RecordSize = 1 + ImageBytes
+	// BatchImages is the number of records of each batch file of the real data set (five training
+	// batches and the test batch). No reader accepts a batch of more; Load requires exactly this
+	// many unless Options.Subset is set or the files are a stand-in (WriteStandIn).
+	BatchImages = 10000
+	// maxBatchBytes is the size of a batch of BatchImages records.
+	maxBatchBytes = BatchImages * RecordSize
 	// NumClasses is the number of classes; a label byte is below it.
 	NumClasses = 10
 	// CacheSub is the folder of the cache directory (dataset.CacheDir) that the archive goes to.
@@ -58,6 +66,7 @@ var Archive = dataset.Remote{
 	Name:   ArchiveName,
 	URLs:   []string{"https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"},
 	SHA256: "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
+	Size:   170052171,
 }
 
 // Options says where Load looks for CIFAR-10.
@@ -73,6 +82,11 @@ type Options struct {
 	Download bool
 	// Progress receives download progress lines; nil means os.Stderr.
 	Progress io.Writer
+	// Subset accepts files that hold fewer images than CIFAR-10 (a deliberate subset, or a copy of
+	// one's own): without it every batch file must hold BatchImages records and an archive must be
+	// the published one (its SHA-256). Stand-ins (WriteStandIn) are recognised by their readme
+	// and need no Subset.
+	Subset bool
 }
 
 // SplitFiles returns the names of the batch files of split, "train" or "test", in order.
@@ -107,7 +121,7 @@ func Load(split string, opt Options) (*dataset.Set, error) {
 	if opt.Dir != "" {
 		l, err := findLayout(opt.Dir, files)
 		if err == nil {
-			return l.load(split)
+			return l.load(split, opt.Subset)
 		}
 		tried = append(tried, "data directory "+err.Error())
 	}
@@ -120,7 +134,7 @@ func Load(split string, opt Options) (*dataset.Set, error) {
 	}
 	l, err := findLayout(cacheDir, files)
 	if err == nil {
-		s, err := l.load(split)
+		s, err := l.load(split, opt.Subset)
 		if err != nil {
 			return nil, fmt.Errorf("cifar: the cached copy is invalid (delete it to download it again): %w", err)
 		}
@@ -134,7 +148,7 @@ func Load(split string, opt Options) (*dataset.Set, error) {
 		tried = append(tried, "download: "+err.Error())
 		return nil, fmt.Errorf("cifar: cannot load the %s split; tried:\n  %s", split, strings.Join(tried, "\n  "))
 	}
-	return LoadArchive(p, split)
+	return loadArchive(p, split, opt.Subset)
 }
 
 // layout is where a split's files were found: an archive, or a folder holding the .bin files.
@@ -177,38 +191,137 @@ func isFile(p string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-// load reads the split from where findLayout found it.
-func (l layout) load(split string) (*dataset.Set, error) {
+// load reads the split from where findLayout found it; subset is Options.Subset.
+func (l layout) load(split string, subset bool) (*dataset.Set, error) {
 	if l.archive != "" {
-		return LoadArchive(l.archive, split)
+		return loadArchive(l.archive, split, subset)
 	}
 	batches := make([]rawBatch, len(l.files))
 	var sources []string
+	var infos []os.FileInfo
 	for i, f := range l.files {
 		p := filepath.Join(l.dir, f)
-		data, err := os.ReadFile(p)
+		st, err := os.Stat(p)
 		if err != nil {
 			return nil, fmt.Errorf("cifar: %w", err)
+		}
+		for j, other := range infos {
+			if os.SameFile(st, other) {
+				return nil, fmt.Errorf("cifar: %s is the same file as %s (a link); each batch must be a file of its own", p, filepath.Join(l.dir, l.files[j]))
+			}
+		}
+		infos = append(infos, st)
+		data, err := readBatchFile(p)
+		if err != nil {
+			return nil, err
 		}
 		batches[i] = rawBatch{name: p, data: data}
 		sources = append(sources, p)
 	}
 	var readme []byte
 	if p := filepath.Join(l.dir, ReadmeFile); isFile(p) {
-		readme, _ = os.ReadFile(p) // only looked at for the stand-in marker
+		readme, _ = readCapped(p, maxReadmeBytes) // only looked at for the stand-in marker
 	}
-	return decodeSet(batches, split, strings.Join(sources, ", "), readme)
+	s, err := decodeSet(batches, split, strings.Join(sources, ", "), readme, !subset)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// maxReadmeBytes is the most of a readme that is read (for the stand-in marker).
+const maxReadmeBytes = 1 << 20
+
+// readBatchFile reads a batch file, refusing one larger than a batch of BatchImages records
+// before reading it.
+func readBatchFile(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("cifar: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cifar: %w", err)
+	}
+	if err := checkSize(p, st.Size()); err != nil {
+		return nil, err
+	}
+	return readRecords(f, p, st.Size())
+}
+
+// readCapped returns at most limit bytes of the file at p.
+func readCapped(p string, limit int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit))
+}
+
+// readRecords reads the size bytes (already checked by checkSize) of a batch from r, allocating
+// as the data arrive rather than by size. name names the batch in errors.
+func readRecords(r io.Reader, name string, size int64) ([]byte, error) {
+	buf := make([]byte, 0, min(size, 1<<20))
+	for int64(len(buf)) < size {
+		if len(buf) == cap(buf) {
+			nb := make([]byte, len(buf), min(size, 2*int64(cap(buf))))
+			copy(nb, buf)
+			buf = nb
+		}
+		k, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		if err != nil {
+			return nil, fmt.Errorf("cifar: %s: corrupt or truncated after %d of %d bytes: %w", name, len(buf), size, err)
+		}
+	}
+	return buf, nil
 }
 
 // LoadArchive reads split, "train" or "test", from the cifar-10-binary.tar.gz at path (see
-// ReadArchive).
+// ReadArchive), which must be the published archive (its SHA-256, every batch BatchImages records)
+// or a stand-in that WriteStandIn wrote.
 func LoadArchive(path, split string) (*dataset.Set, error) {
+	return loadArchive(path, split, false)
+}
+
+// loadArchive reads split from the archive at path. Unless subset, an archive that is not a
+// stand-in must hold BatchImages records a batch and have Archive's SHA-256, computed as it is read.
+func loadArchive(path, split string, subset bool) (*dataset.Set, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("cifar: %w", err)
 	}
 	defer f.Close()
-	return ReadArchive(bufio.NewReaderSize(f, 1<<20), path, split)
+	h := sha256.New()
+	br := bufio.NewReaderSize(io.TeeReader(f, h), 1<<20)
+	s, counts, standIn, err := readArchive(br, path, split)
+	if err != nil || subset || standIn {
+		return s, err
+	}
+	// Hash what is left after the gzip stream's end (readArchive read up to it).
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return nil, fmt.Errorf("cifar: reading %s: %w", path, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got == strings.ToLower(Archive.SHA256) {
+		return s, nil // the published archive
+	} else {
+		for _, c := range counts {
+			if c.n != BatchImages {
+				return nil, fmt.Errorf("cifar: %s holds %d records, a CIFAR-10 batch holds %d (set Options.Subset to load a deliberate subset)",
+					c.name, c.n, BatchImages)
+			}
+		}
+		return nil, fmt.Errorf("cifar: %s: SHA-256 %s, want %s (that of the published %s); set Options.Subset to load a deliberate subset",
+			path, got, Archive.SHA256, ArchiveName)
+	}
+}
+
+// batchCount is the number of records of a batch.
+type batchCount struct {
+	name string
+	n    int
 }
 
 // ReadArchive reads split, "train" or "test", from r, a cifar-10-binary.tar.gz, decoding the tar
@@ -216,15 +329,23 @@ func LoadArchive(path, split string) (*dataset.Set, error) {
 // Source. The batch files are looked for as cifar-10-batches-bin/<file> (or <file> at the top);
 // other entries are skipped. The whole stream is read, so that the gzip checksum at its end is
 // checked. Errors name the archive and the entry: corrupt gzip or tar data, a batch missing or
-// present twice, and the batch errors of ReadBatch.
+// present twice, a batch declaring more than BatchImages records (refused before it is inflated),
+// and the batch errors of ReadBatch. Batches of fewer records are accepted (Load checks the counts).
 func ReadArchive(r io.Reader, name, split string) (*dataset.Set, error) {
+	s, _, _, err := readArchive(r, name, split)
+	return s, err
+}
+
+// readArchive is ReadArchive, also returning the record count of each batch and whether the
+// readme carries StandInMarker.
+func readArchive(r io.Reader, name, split string) (s *dataset.Set, counts []batchCount, standIn bool, err error) {
 	files, err := SplitFiles(split)
 	if err != nil {
-		return nil, err
+		return nil, nil, false, err
 	}
 	zr, err := gzip.NewReader(r)
 	if err != nil {
-		return nil, fmt.Errorf("cifar: %s: not a readable gzip file: %w", name, err)
+		return nil, nil, false, fmt.Errorf("cifar: %s: not a readable gzip file: %w", name, err)
 	}
 	want := map[string]int{}
 	for i, f := range files {
@@ -239,15 +360,15 @@ func ReadArchive(r io.Reader, name, split string) (*dataset.Set, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("cifar: %s: corrupt or truncated archive (tar/gzip): %w", name, err)
+			return nil, nil, false, fmt.Errorf("cifar: %s: corrupt or truncated archive (tar/gzip): %w", name, err)
 		}
 		base, ok := entryBase(hdr.Name)
 		if !ok {
 			continue
 		}
-		if base == ReadmeFile && hdr.Typeflag == tar.TypeReg && hdr.Size <= 1<<20 {
+		if base == ReadmeFile && hdr.Typeflag == tar.TypeReg && hdr.Size <= maxReadmeBytes {
 			if readme, err = io.ReadAll(tr); err != nil {
-				return nil, fmt.Errorf("cifar: %s: corrupt or truncated archive at %s (tar/gzip): %w", name, hdr.Name, err)
+				return nil, nil, false, fmt.Errorf("cifar: %s: corrupt or truncated archive at %s (tar/gzip): %w", name, hdr.Name, err)
 			}
 			continue
 		}
@@ -257,24 +378,23 @@ func ReadArchive(r io.Reader, name, split string) (*dataset.Set, error) {
 		}
 		entry := name + ":" + hdr.Name
 		if hdr.Typeflag != tar.TypeReg {
-			return nil, fmt.Errorf("cifar: %s is not a regular file (tar type %q)", entry, hdr.Typeflag)
+			return nil, nil, false, fmt.Errorf("cifar: %s is not a regular file (tar type %q)", entry, hdr.Typeflag)
 		}
 		if batches[i].data != nil {
-			return nil, fmt.Errorf("cifar: %s: the archive holds %s twice (also as %s)", name, base, batches[i].name)
+			return nil, nil, false, fmt.Errorf("cifar: %s: the archive holds %s twice (also as %s)", name, base, batches[i].name)
 		}
 		if err := checkSize(entry, hdr.Size); err != nil {
-			return nil, err
+			return nil, nil, false, err
 		}
-		var buf bytes.Buffer
-		buf.Grow(int(min(hdr.Size, 1<<20)))
-		if _, err := io.Copy(&buf, tr); err != nil {
-			return nil, fmt.Errorf("cifar: %s: corrupt or truncated archive (tar/gzip) after %d of %d bytes: %w", entry, buf.Len(), hdr.Size, err)
+		data, err := readRecords(tr, entry+" (corrupt or truncated archive, tar/gzip)", hdr.Size)
+		if err != nil {
+			return nil, nil, false, err
 		}
-		batches[i] = rawBatch{name: entry, data: buf.Bytes()}
+		batches[i] = rawBatch{name: entry, data: data}
 	}
 	// Reach the end of the gzip stream, which checks its CRC (the tar reader may stop before it).
 	if _, err := io.Copy(io.Discard, zr); err != nil {
-		return nil, fmt.Errorf("cifar: %s: corrupt gzip data at the end of the archive: %w", name, err)
+		return nil, nil, false, fmt.Errorf("cifar: %s: corrupt gzip data at the end of the archive: %w", name, err)
 	}
 	var missing []string
 	for i, b := range batches {
@@ -283,11 +403,18 @@ func ReadArchive(r io.Reader, name, split string) (*dataset.Set, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("cifar: %s: the archive has no %s (the %s split needs %s)",
+		return nil, nil, false, fmt.Errorf("cifar: %s: the archive has no %s (the %s split needs %s)",
 			name, strings.Join(missing, " nor "), split, strings.Join(files, ", "))
 	}
 	source := fmt.Sprintf("%s (%s/%s)", name, BatchesDir, strings.Join(files, ", "))
-	return decodeSet(batches, split, source, readme)
+	s, err = decodeSet(batches, split, source, readme, false)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	for _, b := range batches {
+		counts = append(counts, batchCount{b.name, len(b.data) / RecordSize})
+	}
+	return s, counts, isStandIn(readme), nil
 }
 
 // entryBase returns the file name of a tar entry that is at the top of the archive or in
@@ -301,8 +428,13 @@ func entryBase(name string) (string, bool) {
 	return "", false
 }
 
-// checkSize checks that a batch of size bytes is a positive whole number of records.
+// checkSize checks that a batch of size bytes is a positive whole number of records, at most
+// BatchImages.
 func checkSize(name string, size int64) error {
+	if size > maxBatchBytes {
+		return fmt.Errorf("cifar: %s: %d bytes, %d records or more; a CIFAR-10 batch holds at most %d records of %d bytes (%d bytes)",
+			name, size, size/RecordSize, BatchImages, RecordSize, maxBatchBytes)
+	}
 	if size <= 0 {
 		return fmt.Errorf("cifar: %s: empty (%d bytes), want a positive multiple of %d bytes (one label byte and %d pixel bytes a record)",
 			name, size, RecordSize, ImageBytes)
@@ -352,15 +484,24 @@ func decode(name string, data []byte, images []float32, labels []int) error {
 	return nil
 }
 
+// isStandIn reports whether readme marks a stand-in.
+func isStandIn(readme []byte) bool { return bytes.Contains(readme, []byte(StandInMarker)) }
+
 // decodeSet decodes the batches, in order, into one set of the split (concurrently, one goroutine
-// a batch). readme is the archive's readme, checked for StandInMarker.
-func decodeSet(batches []rawBatch, split, source string, readme []byte) (*dataset.Set, error) {
+// a batch). readme is the archive's readme, checked for StandInMarker. With strict, every batch of
+// files that are not a stand-in must hold BatchImages records.
+func decodeSet(batches []rawBatch, split, source string, readme []byte, strict bool) (*dataset.Set, error) {
 	n := 0
 	for _, b := range batches {
 		if err := checkSize(b.name, int64(len(b.data))); err != nil {
 			return nil, err
 		}
-		n += len(b.data) / RecordSize
+		k := len(b.data) / RecordSize
+		if strict && !isStandIn(readme) && k != BatchImages {
+			return nil, fmt.Errorf("cifar: %s holds %d records, a CIFAR-10 batch holds %d (set Options.Subset to load a deliberate subset)",
+				b.name, k, BatchImages)
+		}
+		n += k
 	}
 	images := make([]float32, n*ImageBytes)
 	labels := make([]int, n)
@@ -378,7 +519,7 @@ func decodeSet(batches []rawBatch, split, source string, readme []byte) (*datase
 		return nil, err
 	}
 	name := "cifar10-" + split
-	if bytes.Contains(readme, []byte(StandInMarker)) {
+	if isStandIn(readme) {
 		name = "cifar10-standin-" + split
 		source += " [" + StandInMarker + ": its readme says so]"
 	}
@@ -392,13 +533,17 @@ func decodeSet(batches []rawBatch, split, source string, readme []byte) (*datase
 // ReadBatch reads a CIFAR-10 batch file (data_batch_1.bin, …, test_batch.bin) from r: a sequence of
 // 3,073-byte records, each a label byte (0–9) and the 32×32 red, green and blue planes, row-major.
 // It returns the pixels as values in [0,1], N×3×32×32 in that order (NCHW), and the N labels. Real
-// batches hold 10,000 records; any positive number is accepted. name names r in errors: an empty
-// input, a size that is not a multiple of 3,073 (with the byte count and the truncated record) and
-// a label of 10 or more (with the record's index and the value).
+// batches hold 10,000 records; any positive number up to BatchImages is accepted (no more than a
+// batch and one byte is read). name names r in errors: an empty input, more than BatchImages
+// records, a size that is not a multiple of 3,073 (with the byte count and the truncated record)
+// and a label of 10 or more (with the record's index and the value).
 func ReadBatch(r io.Reader, name string) (images []float32, labels []int, err error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, maxBatchBytes+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("cifar: reading %s: %w", name, err)
+	}
+	if len(data) > maxBatchBytes {
+		return nil, nil, fmt.Errorf("cifar: %s: more than %d bytes; a CIFAR-10 batch holds at most %d records of %d bytes", name, maxBatchBytes, BatchImages, RecordSize)
 	}
 	if err := checkSize(name, int64(len(data))); err != nil {
 		return nil, nil, err

@@ -366,7 +366,7 @@ func TestWriteArchiveLayout(t *testing.T) {
 func TestLoadRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	p := writeFixtureArchive(t, dir, 12, 4)
-	opt := Options{Dir: dir, CacheDir: t.TempDir()}
+	opt := Options{Dir: dir, CacheDir: t.TempDir(), Subset: true}
 	tr, err := Load("train", opt)
 	if err != nil {
 		t.Fatal(err)
@@ -427,7 +427,7 @@ func TestLoadExtractedLayouts(t *testing.T) {
 	batches := filepath.Join(dir, BatchesDir)
 	for _, d := range []string{dir, batches} {
 		for _, split := range []string{"train", "test"} {
-			s, err := Load(split, Options{Dir: d, CacheDir: t.TempDir()})
+			s, err := Load(split, Options{Dir: d, CacheDir: t.TempDir(), Subset: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -454,7 +454,7 @@ func TestLoadExtractedLayouts(t *testing.T) {
 	_, err := Load("train", Options{Dir: dir, CacheDir: cache})
 	wantErr(t, err, "cannot load the train split", batches+" has some of the batch files but not data_batch_3.bin",
 		cache, "downloading is off", Archive.URLs[0])
-	if _, err := Load("test", Options{Dir: dir, CacheDir: cache}); err != nil {
+	if _, err := Load("test", Options{Dir: dir, CacheDir: cache, Subset: true}); err != nil {
 		t.Errorf("test split without data_batch_3.bin: %v", err)
 	}
 

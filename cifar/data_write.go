@@ -85,8 +85,8 @@ var archiveTime = time.Date(2009, 6, 5, 0, 0, 0, 0, time.UTC)
 // layout of the real archive: the folder cifar-10-batches-bin/ holding batches.meta.txt (the class
 // names), data_batch_1.bin … data_batch_5.bin (train, in order, split as evenly as possible, the
 // first batches taking one image more), readme.html (saying what wrote the file and the sets'
-// Source) and test_batch.bin. The output is deterministic. train needs at least five images, test
-// at least one; both must be writable by WriteBatch.
+// Source) and test_batch.bin. The output is deterministic. train needs 5 to 50,000 images, test
+// 1 to 10,000 (BatchImages a batch); both must be writable by WriteBatch.
 func WriteArchive(path string, train, test *dataset.Set) error {
 	if err := checkWritable(train); err != nil {
 		return fmt.Errorf("cifar.WriteArchive %s: train: %w", path, err)
@@ -97,6 +97,10 @@ func WriteArchive(path string, train, test *dataset.Set) error {
 	nb := len(TrainBatchFiles)
 	if train.N < nb {
 		return fmt.Errorf("cifar.WriteArchive %s: train has %d images, want at least %d (one a batch file)", path, train.N, nb)
+	}
+	if train.N > nb*BatchImages || test.N > BatchImages {
+		return fmt.Errorf("cifar.WriteArchive %s: %d training and %d test images, want at most %d and %d (%d a batch file)",
+			path, train.N, test.N, nb*BatchImages, BatchImages, BatchImages)
 	}
 	readme := fmt.Sprintf("<html><body>\n<p>CIFAR-10 binary layout written by github.com/confcal/confcal/cifar.WriteArchive.</p>\n"+
 		"<p>train (%d images): %s</p>\n<p>test (%d images): %s</p>\n</body></html>\n",

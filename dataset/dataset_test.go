@@ -3,12 +3,15 @@ package dataset
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -151,5 +154,122 @@ func TestFetch(t *testing.T) {
 	}
 	if d, _ := CacheDir("/mine", "svhn"); d != "/mine" {
 		t.Errorf("CacheDir = %q", d)
+	}
+}
+
+// TestFetchChecksCachedFiles: a cached file that is not the expected one is refused, with
+// (with downloading on or off; it is not replaced behind the user's back).
+func TestFetchChecksCachedFiles(t *testing.T) {
+	payload := []byte("the real file")
+	sum := md5.Sum(payload)
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write(payload)
+	}))
+	defer srv.Close()
+	r := Remote{Name: "f.bin", URLs: []string{srv.URL + "/f.bin"}, MD5: hex.EncodeToString(sum[:])}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f.bin")
+	if err := os.WriteFile(path, []byte("a substituted file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Fetch(dir, r, false, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "MD5 mismatch") || !strings.Contains(err.Error(), r.MD5) {
+		t.Errorf("substituted cached file, download off: %v; want an MD5 mismatch naming %s and the expected sum", err, path)
+	}
+	if _, err := Fetch(dir, r, true, io.Discard); err == nil || !strings.Contains(err.Error(), "delete it") || hits.Load() != 0 {
+		t.Errorf("substituted cached file, download on: %v, %d requests; want an error saying to delete it", err, hits.Load())
+	}
+	os.Remove(path)
+	p, err := Fetch(dir, r, true, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != string(payload) || hits.Load() != 1 {
+		t.Errorf("after deleting it: %q, %d requests", b, hits.Load())
+	}
+	if _, err := Fetch(dir, r, false, io.Discard); err != nil {
+		t.Errorf("the good cached file: %v", err)
+	}
+	sized := r
+	sized.Size = int64(len(payload)) + 1
+	if err := Verify(p, sized); err == nil || !strings.Contains(err.Error(), "want 14") {
+		t.Errorf("wrong size: %v", err)
+	}
+}
+
+// TestFetchRefusesPathsInNames: Remote.Name cannot lead outside the cache directory.
+func TestFetchRefusesPathsInNames(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("x")) }))
+	defer srv.Close()
+	root := t.TempDir()
+	cache := filepath.Join(root, "cache")
+	sum := md5.Sum([]byte("x"))
+	for _, name := range []string{"../x", "sub/x", "..", ".", "", "/tmp/x", `..\x`} {
+		r := Remote{Name: name, URLs: []string{srv.URL}, MD5: hex.EncodeToString(sum[:])}
+		_, err := Fetch(cache, r, true, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "not a plain file name") {
+			t.Errorf("name %q: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "x")); err == nil {
+		t.Errorf("a download was written outside the cache, at %s", filepath.Join(root, "x"))
+	}
+}
+
+// TestFetchCapsDownloadsWithoutLength: a server that streams without a Content-Length is cut off
+// after Remote.Size bytes (or MaxDownloadBytes when the size is unknown), and nothing is kept.
+func TestFetchCapsDownloadsWithoutLength(t *testing.T) {
+	const endless = 64 << 20 // what the server would send if never stopped
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 32<<10)
+		for sent.Load() < endless {
+			k, err := w.Write(buf) // no Content-Length: chunked
+			sent.Add(int64(k))
+			if err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name     string
+		size     int64
+		maxBytes int64
+	}{{"known size", 1 << 20, 4 << 30}, {"unknown size", 0, 2 << 20}} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func(m int64) { MaxDownloadBytes = m }(MaxDownloadBytes)
+			MaxDownloadBytes = tc.maxBytes
+			sent.Store(0)
+			dir := t.TempDir()
+			r := Remote{Name: "f.bin", URLs: []string{srv.URL}, SHA256: strings.Repeat("0", 64), Size: tc.size}
+			_, err := Fetch(dir, r, true, io.Discard)
+			want := tc.size
+			if want == 0 {
+				want = tc.maxBytes
+			}
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than %d bytes", want)) {
+				t.Errorf("endless stream: %v; want it abandoned after %d bytes", err, want)
+			}
+			if s := sent.Load(); s >= endless {
+				t.Errorf("the whole %d-byte stream was read", s)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("the abandoned download left %d files", len(entries))
+			}
+		})
+	}
+	// A Content-Length above the known size is refused before the body is read.
+	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000000")
+		w.Write(make([]byte, 1000000))
+	}))
+	defer big.Close()
+	r := Remote{Name: "f.bin", URLs: []string{big.URL}, SHA256: strings.Repeat("0", 64), Size: 1000}
+	if _, err := Fetch(t.TempDir(), r, true, io.Discard); err == nil || !strings.Contains(err.Error(), "announces 1000000 bytes, want at most 1000") {
+		t.Errorf("announced size above the known one: %v", err)
 	}
 }

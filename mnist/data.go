@@ -3,8 +3,10 @@ package mnist
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"os/exec"
@@ -43,7 +45,15 @@ type Options struct {
 	Channels int
 	// Progress receives download progress lines; nil means os.Stderr.
 	Progress io.Writer
+	// Subset accepts files that hold fewer images than MNIST (a deliberate subset, or files of
+	// one's own in the IDX format). Without it a split must hold MNIST's count (SplitImages) and a
+	// file with one of the canonical .gz names must have the published SHA-256. No file may hold
+	// more images than MNIST's split, or none.
+	Subset bool
 }
+
+// SplitImages is the number of images of each split of MNIST.
+var SplitImages = map[string]int{"train": 60000, "test": 10000}
 
 // splitBases returns the base names (without .gz) of the image and label files of split.
 func splitBases(split string) (images, labels string, err error) {
@@ -125,7 +135,7 @@ func Load(split string, opt Options) (*Set, error) {
 	if opt.Dir != "" {
 		img, lab, err := findPair(opt.Dir, imagesBase, labelsBase)
 		if err == nil {
-			return loadPair(img, lab, channels, name)
+			return loadPair(img, lab, channels, name, split, opt.Subset)
 		}
 		tried = append(tried, "data directory "+err.Error())
 	}
@@ -140,7 +150,7 @@ func Load(split string, opt Options) (*Set, error) {
 	if cacheDir != "" {
 		img, lab, err := findPair(cacheDir, imagesBase, labelsBase)
 		if err == nil {
-			set, err := loadPair(img, lab, channels, name)
+			set, err := loadPair(img, lab, channels, name, split, opt.Subset)
 			if err == nil {
 				return set, nil
 			}
@@ -170,7 +180,7 @@ func Load(split string, opt Options) (*Set, error) {
 		if err != nil {
 			tried = append(tried, "download: "+err.Error())
 		} else {
-			set, err := loadPair(paths[0], paths[1], channels, name)
+			set, err := loadPair(paths[0], paths[1], channels, name, split, opt.Subset)
 			if err == nil {
 				return set, nil
 			}
@@ -185,7 +195,7 @@ func Load(split string, opt Options) (*Set, error) {
 	} else {
 		img, lab, err := findPair(filepath.Join(dir, "data"), imagesBase, labelsBase)
 		if err == nil {
-			set, err := loadPair(img, lab, channels, name)
+			set, err := loadPair(img, lab, channels, name, split, opt.Subset)
 			if err == nil {
 				return set, nil
 			}
@@ -197,19 +207,41 @@ func Load(split string, opt Options) (*Set, error) {
 	return nil, fmt.Errorf("mnist: cannot load the %s split; tried:\n  %s", split, strings.Join(tried, "\n  "))
 }
 
-// loadPair reads and checks an image file and a label file and expands the images.
-func loadPair(imagesPath, labelsPath string, channels int, name string) (*Set, error) {
+// loadPair reads and checks an image file and a label file of split and expands the images. No file
+// may declare more than the split's count (refused before its data are read) or hold no image;
+// unless subset, the files must hold exactly the split's count, and a file with a canonical .gz
+// name must have its published SHA-256.
+func loadPair(imagesPath, labelsPath string, channels int, name, split string, subset bool) (*Set, error) {
+	maxN := SplitImages[split]
+	hashOf := func(p string) hash.Hash {
+		if _, known := sha256s[filepath.Base(p)]; known && !subset {
+			return sha256.New()
+		}
+		return nil
+	}
 	var (
 		n, rows, cols int
 		pixels, lab   []byte
+		sumI, sumL    string
 		errI, errL    error
 		wg            sync.WaitGroup
 	)
-	wg.Go(func() { n, rows, cols, pixels, errI = ReadIDXImages(imagesPath) })
-	wg.Go(func() { lab, errL = ReadIDXLabels(labelsPath) })
+	wg.Go(func() { n, rows, cols, pixels, sumI, errI = readIDXImages(imagesPath, maxN, hashOf(imagesPath)) })
+	wg.Go(func() { lab, sumL, errL = readIDXLabels(labelsPath, maxN, hashOf(labelsPath)) })
 	wg.Wait()
 	if err := errors.Join(errI, errL); err != nil {
 		return nil, err
+	}
+	for _, f := range []struct{ path, sum string }{{imagesPath, sumI}, {labelsPath, sumL}} {
+		if want := sha256s[filepath.Base(f.path)]; f.sum != "" && f.sum != want {
+			return nil, fmt.Errorf("%s: SHA-256 %s, want %s (that of the published file); set Options.Subset to load files of your own", f.path, f.sum, want)
+		}
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%s holds no images, want %d (MNIST's %s split)", imagesPath, maxN, split)
+	}
+	if verified := sumI != "" && sumL != ""; !subset && !verified && n != maxN {
+		return nil, fmt.Errorf("%s holds %d images, MNIST's %s split has %d (set Options.Subset to load a deliberate subset)", imagesPath, n, split, maxN)
 	}
 	if len(lab) != n {
 		return nil, fmt.Errorf("%s has %d labels but %s has %d images", labelsPath, len(lab), imagesPath, n)

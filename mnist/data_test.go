@@ -70,7 +70,7 @@ func TestLoadFromDir(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeFixture(t, dir, tc.split, 12, 12, tc.gz)
-			s, err := Load(tc.split, Options{Dir: dir, CacheDir: t.TempDir(), Channels: tc.channels})
+			s, err := Load(tc.split, Options{Dir: dir, CacheDir: t.TempDir(), Channels: tc.channels, Subset: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +111,7 @@ func TestLoadErrors(t *testing.T) {
 	t.Run("count-mismatch", func(t *testing.T) {
 		dir := t.TempDir()
 		ip, lp := writeFixture(t, dir, "test", 5, 4, false)
-		_, err := Load("test", Options{Dir: dir, CacheDir: t.TempDir()})
+		_, err := Load("test", Options{Dir: dir, CacheDir: t.TempDir(), Subset: true})
 		if err == nil || !strings.Contains(err.Error(), ip) || !strings.Contains(err.Error(), lp) ||
 			!strings.Contains(err.Error(), "4 labels") || !strings.Contains(err.Error(), "5 images") {
 			t.Fatalf("error %v should name both files and both counts", err)
@@ -121,7 +121,7 @@ func TestLoadErrors(t *testing.T) {
 		dir := t.TempDir()
 		ip, _ := writeFixture(t, dir, "test", 5, 5, false)
 		os.WriteFile(ip, []byte("garbage!"), 0o644)
-		_, err := Load("test", Options{Dir: dir, CacheDir: t.TempDir()})
+		_, err := Load("test", Options{Dir: dir, CacheDir: t.TempDir(), Subset: true})
 		if err == nil || !strings.Contains(err.Error(), ip) || !strings.Contains(err.Error(), "wrong IDX magic") {
 			t.Fatalf("error %v", err)
 		}
@@ -131,7 +131,7 @@ func TestLoadErrors(t *testing.T) {
 		ip, lp := writeFixture(t, dir, "test", 3, 3, false)
 		_ = ip
 		WriteIDXLabels(lp, []byte{1, 2, 10}, false)
-		_, err := Load("test", Options{Dir: dir, CacheDir: t.TempDir()})
+		_, err := Load("test", Options{Dir: dir, CacheDir: t.TempDir(), Subset: true})
 		if err == nil || !strings.Contains(err.Error(), lp) || !strings.Contains(err.Error(), "not a digit") {
 			t.Fatalf("error %v", err)
 		}
@@ -141,7 +141,7 @@ func TestLoadErrors(t *testing.T) {
 		ib, lb, _ := splitBases("test")
 		WriteIDXImages(filepath.Join(dir, ib), 32, 32, make([]byte, 2*1024), false)
 		WriteIDXLabels(filepath.Join(dir, lb), []byte{1, 2}, false)
-		_, err := Load("test", Options{Dir: dir, CacheDir: t.TempDir()})
+		_, err := Load("test", Options{Dir: dir, CacheDir: t.TempDir(), Subset: true})
 		if err == nil || !strings.Contains(err.Error(), "32×32") {
 			t.Fatalf("error %v", err)
 		}
@@ -181,7 +181,7 @@ func TestLoadFromCache(t *testing.T) {
 	noGoMNIST(t)
 	cache := t.TempDir()
 	writeFixture(t, cache, "train", 7, 7, true)
-	s, err := Load("train", Options{Dir: t.TempDir(), CacheDir: cache, Channels: 1})
+	s, err := Load("train", Options{Dir: t.TempDir(), CacheDir: cache, Channels: 1, Subset: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func LoadData(cfg Config) (*Data, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	opt := Options{Dir: cfg.DataDir, Download: cfg.Download, Channels: cfg.Channels}
+	opt := Options{Dir: cfg.DataDir, Download: cfg.Download, Channels: cfg.Channels, Subset: cfg.DataSubset}
 	tr, err := Load("train", opt)
 	if err != nil {
 		return nil, err

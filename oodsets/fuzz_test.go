@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"image/color"
+	"strings"
 	"testing"
 )
 
@@ -32,9 +33,19 @@ func FuzzLoadArchive(f *testing.F) {
 	defer func(old int64) { maxTotalBytes = old }(maxTotalBytes)
 	maxTotalBytes = 16 << 20
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := readArchive(bytes.NewReader(data), "fuzz.tar.gz")
+		c, err := readArchive(bytes.NewReader(data), "fuzz.tar.gz", 1000)
 		if err != nil {
 			return
+		}
+		if len(c.entries) > 1000 {
+			t.Fatalf("%d images read with a limit of 1000", len(c.entries))
+		}
+		names := map[string]bool{}
+		for _, e := range c.entries {
+			if names[e.name] || strings.HasPrefix(e.name, "/") || strings.HasPrefix(e.name, "../") || e.name == ".." {
+				t.Fatalf("entry %q accepted (twice, or outside the archive)", e.name)
+			}
+			names[e.name] = true
 		}
 		s, err := c.toSet(TinyImageNet, 0)
 		if err != nil {

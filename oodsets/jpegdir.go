@@ -5,6 +5,8 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -34,15 +36,17 @@ const Size = 32
 
 // Limits that keep a corrupt or hostile archive from exhausting memory: a 32×32 JPEG takes a few
 // kilobytes, so an image entry over maxEntryBytes is an error, and so is an archive whose image
-// entries add up to more than maxTotalBytes (the real archives hold about 20 MB of JPEGs); of the
+// entries add up to more than maxTotalBytes (the real archives hold about 20 MB of JPEGs) or that
+// holds more images than the set (Source.Images, or defaultMaxImages when that is 0); of the
 // stand-in marker only the first maxMarkerBytes are read.
 const (
-	maxEntryBytes  = 1 << 20
-	maxMarkerBytes = 4 << 10
+	maxEntryBytes    = 1 << 20
+	maxMarkerBytes   = 4 << 10
+	defaultMaxImages = 100000
 )
 
 // maxTotalBytes is a variable so that the fuzz test can lower it.
-var maxTotalBytes int64 = 1 << 30
+var maxTotalBytes int64 = 256 << 20
 
 // markerName is the base name of the file WriteStandIn puts into the archives of stand-ins; Load
 // names a set in which it finds one "<name>-standin".
@@ -65,6 +69,22 @@ type collection struct {
 	entries []entry
 	standIn bool
 	marker  string // the marker's text (possibly empty) when standIn
+	md5     string // the archive's MD5 (hex) when it was computed
+}
+
+// tooMany is the error for a collection of more than max images.
+func tooMany(origin string, max int) error {
+	return fmt.Errorf("%s: more than %d images, more than the set holds; not one of the resized ODIN sets", origin, max)
+}
+
+// cleanEntryName returns the path of a tar entry name without "./" and redundant separators, or
+// an error when it is absolute or leads outside the archive ("..").
+func cleanEntryName(origin, name string) (string, error) {
+	clean := path.Clean(strings.TrimPrefix(name, "./"))
+	if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") || strings.HasPrefix(name, "/") {
+		return "", fmt.Errorf("%s: entry %q leads outside the archive (absolute or ..); want relative paths", origin, name)
+	}
+	return clean, nil
 }
 
 // isImageName reports whether name is that of an image file: .jpg, .jpeg or .png in any case, not
@@ -84,8 +104,9 @@ func isImageName(name string) bool {
 // readArchive reads a gzipped tar from r as a stream, keeping the bytes of its image entries
 // (regular files with an image extension) and noting a stand-in marker; other entries are skipped.
 // origin names the archive in errors. The gzip stream is read to its end, so a truncated or corrupt
-// archive is an error even where the tar itself ends early.
-func readArchive(r io.Reader, origin string) (*collection, error) {
+// archive is an error even where the tar itself ends early. An entry name that is absolute or has
+// "..", an entry present twice and more than maxImages image entries are errors.
+func readArchive(r io.Reader, origin string, maxImages int) (*collection, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a gzip file (want a .tar.gz archive of JPEGs): %w", origin, err)
@@ -93,6 +114,7 @@ func readArchive(r io.Reader, origin string) (*collection, error) {
 	tr := tar.NewReader(zr)
 	c := &collection{origin: origin}
 	var total int64
+	seen := map[string]bool{}
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -101,10 +123,17 @@ func readArchive(r io.Reader, origin string) (*collection, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: corrupt or truncated tar.gz archive after %d images: %w", origin, len(c.entries), err)
 		}
+		name, err := cleanEntryName(origin, hdr.Name)
+		if err != nil {
+			return nil, err
+		}
 		if hdr.Typeflag != tar.TypeReg {
 			continue
 		}
-		name := strings.TrimPrefix(hdr.Name, "./")
+		if seen[name] {
+			return nil, fmt.Errorf("%s: entry %s appears twice; an archive holds each file once", origin, name)
+		}
+		seen[name] = true
 		if path.Base(name) == markerName {
 			b, err := io.ReadAll(io.LimitReader(tr, maxMarkerBytes))
 			if err != nil {
@@ -115,6 +144,9 @@ func readArchive(r io.Reader, origin string) (*collection, error) {
 		}
 		if !isImageName(name) {
 			continue
+		}
+		if len(c.entries) >= maxImages {
+			return nil, tooMany(origin, maxImages)
 		}
 		if hdr.Size > maxEntryBytes {
 			return nil, fmt.Errorf("%s: entry %s is %d bytes, more than a %d×%d image needs (limit %d)",
@@ -137,21 +169,39 @@ func readArchive(r io.Reader, origin string) (*collection, error) {
 	return c, nil
 }
 
-// readArchiveFile reads the archive at path (see readArchive).
-func readArchiveFile(path string) (*collection, error) {
+// readArchiveFile reads the archive at path (see readArchive), computing its MD5 when hash is set.
+func readArchiveFile(path string, maxImages int, hash bool) (*collection, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return readArchive(bufio.NewReaderSize(f, 1<<20), path)
+	var src io.Reader = f
+	h := md5.New()
+	if hash {
+		src = io.TeeReader(f, h)
+	}
+	br := bufio.NewReaderSize(src, 1<<20)
+	c, err := readArchive(br, path, maxImages)
+	if err != nil {
+		return nil, err
+	}
+	if hash {
+		if _, err := io.Copy(io.Discard, br); err != nil { // bytes after the gzip stream
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		c.md5 = hex.EncodeToString(h.Sum(nil))
+	}
+	return c, nil
 }
 
 // readFolder lists the image files below root (an extracted archive), naming each by its path
 // relative to base, and reads the stand-in marker if there is one. Symbolic links to regular
-// files count as files.
-func readFolder(root, base string) (*collection, error) {
+// files count as files, each file once however many links lead to it. More than maxImages images
+// are an error.
+func readFolder(root, base string, maxImages int) (*collection, error) {
 	c := &collection{origin: root}
+	seen := map[string]bool{} // real paths of the files listed
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -176,6 +226,20 @@ func readFolder(root, base string) (*collection, error) {
 			}
 			c.standIn, c.marker = true, string(b)
 			return nil
+		}
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return err
+		}
+		if real, err = filepath.Abs(real); err != nil {
+			return err
+		}
+		if seen[real] {
+			return nil // a second link to a file already listed
+		}
+		seen[real] = true
+		if len(c.entries) >= maxImages {
+			return tooMany(root, maxImages)
 		}
 		rel, err := filepath.Rel(base, p)
 		if err != nil {

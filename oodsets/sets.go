@@ -20,8 +20,9 @@ type Source struct {
 	// Folder is the archive's top folder (and the folder `tar -xzf` makes), e.g. "Imagenet_resize".
 	// The ODIN archives hold their images in Folder/Folder/.
 	Folder string
-	// Images is the number of images the published archive holds (documentation: Load does not
-	// require it, so that a partial folder of the user's can be read).
+	// Images is the number of images the published archive holds. Load reads no more than this
+	// (100,000 when it is 0) and, unless Options.Subset is set or the files are a stand-in, requires
+	// exactly this many.
 	Images int
 	// Remote is the archive: its file name, where to download it and its MD5.
 	Remote dataset.Remote
@@ -78,6 +79,39 @@ type Options struct {
 	Progress io.Writer
 	// N is the number of images to read, the first N by path; 0 means all.
 	N int
+	// Subset accepts an archive or folder of fewer images than the published one (a partial
+	// folder, a deliberate subset). Without it an archive must be the published one (its MD5) or
+	// hold Source.Images images, and a folder must hold Source.Images images. Stand-ins
+	// (WriteStandIn) are recognised by their marker file and need no Subset.
+	Subset bool
+}
+
+// maxImages is the most images Load reads of src.
+func (src Source) maxImages() int {
+	if src.Images > 0 {
+		return src.Images
+	}
+	return defaultMaxImages
+}
+
+// checkCount checks what was read of src against the published set, unless subset or c is a
+// stand-in: an archive must have the published MD5 or src.Images images (and then, being another
+// file, it is refused for its MD5), a folder src.Images images.
+func (src Source) checkCount(c *collection, subset bool) error {
+	if subset || c.standIn || src.Images == 0 {
+		return nil
+	}
+	want := strings.ToLower(src.Remote.MD5)
+	if c.md5 != "" && c.md5 == want {
+		return nil
+	}
+	if len(c.entries) != src.Images {
+		return fmt.Errorf("%s holds %d images, %s has %d (set Options.Subset to load a deliberate subset)", c.origin, len(c.entries), src.Title, src.Images)
+	}
+	if c.md5 != "" && want != "" {
+		return fmt.Errorf("%s: MD5 %s, want %s (that of the published %s); set Options.Subset to load an archive of your own", c.origin, c.md5, want, src.Remote.Name)
+	}
+	return nil
 }
 
 // check returns an error when src lacks what Load needs.
@@ -113,7 +147,7 @@ func Load(src Source, opt Options) (*dataset.Set, error) {
 
 	// 1. The user's directory.
 	if opt.Dir != "" {
-		set, found, err := loadFromDir(src, opt.Dir, opt.N)
+		set, found, err := loadFromDir(src, opt.Dir, opt.N, opt.Subset)
 		if found {
 			return set, err
 		}
@@ -125,11 +159,16 @@ func Load(src Source, opt Options) (*dataset.Set, error) {
 	if err != nil {
 		tried = append(tried, "cache: "+err.Error())
 	} else {
-		p, err := dataset.Fetch(cacheDir, src.Remote, opt.Download, opt.Progress)
+		r := src.Remote
+		if opt.Subset {
+			r.MD5, r.SHA256 = "", "" // a cached subset cannot have the published checksum
+		}
+		p, err := dataset.Fetch(cacheDir, r, opt.Download, opt.Progress)
 		if err != nil {
 			tried = append(tried, "cache: "+err.Error())
 		} else {
-			set, err := loadArchiveFile(src, p, opt.N)
+			// Fetch checked the checksum (without Subset).
+			set, err := loadArchiveFile(src, p, opt.N, true)
 			if err != nil {
 				return nil, fmt.Errorf("oodsets: %w (delete %s to download it again)", err, p)
 			}
@@ -142,20 +181,20 @@ func Load(src Source, opt Options) (*dataset.Set, error) {
 // loadFromDir reads src from the user's directory dir: the archive, the extracted folder, or dir
 // itself when it is the extracted folder. found is false (and err says what is missing) when dir
 // holds none of them.
-func loadFromDir(src Source, dir string, n int) (set *dataset.Set, found bool, err error) {
+func loadFromDir(src Source, dir string, n int, subset bool) (set *dataset.Set, found bool, err error) {
 	archive := filepath.Join(dir, src.Remote.Name)
 	if st, err := os.Stat(archive); err == nil && st.Mode().IsRegular() {
-		set, err := loadArchiveFile(src, archive, n)
+		set, err := loadArchiveFile(src, archive, n, subset)
 		return set, true, err
 	}
 	// dir is the extracted folder (the outer or, in the ODIN layout Folder/Folder, the inner one).
 	clean := filepath.Clean(dir)
 	if filepath.Base(clean) == src.Folder && isDir(clean) {
-		set, err := loadFolder(src, clean, filepath.Dir(clean), n)
+		set, err := loadFolder(src, clean, filepath.Dir(clean), n, subset)
 		return set, true, err
 	}
 	if folder := filepath.Join(dir, src.Folder); isDir(folder) {
-		set, err := loadFolder(src, folder, dir, n)
+		set, err := loadFolder(src, folder, dir, n, subset)
 		return set, true, err
 	}
 	if !isDir(dir) {
@@ -164,19 +203,26 @@ func loadFromDir(src Source, dir string, n int) (set *dataset.Set, found bool, e
 	return nil, false, fmt.Errorf("data directory %s holds neither %s nor a folder %s", dir, src.Remote.Name, src.Folder)
 }
 
-// loadArchiveFile reads the archive at path.
-func loadArchiveFile(src Source, path string, n int) (*dataset.Set, error) {
-	c, err := readArchiveFile(path)
+// loadArchiveFile reads the archive at path; lenient skips the count and checksum checks (a
+// subset, or a file whose checksum was checked already).
+func loadArchiveFile(src Source, path string, n int, lenient bool) (*dataset.Set, error) {
+	c, err := readArchiveFile(path, src.maxImages(), !lenient && src.Remote.MD5 != "")
 	if err != nil {
+		return nil, err
+	}
+	if err := src.checkCount(c, lenient); err != nil {
 		return nil, err
 	}
 	return c.toSet(src, n)
 }
 
 // loadFolder reads the images below folder, named by their paths relative to base.
-func loadFolder(src Source, folder, base string, n int) (*dataset.Set, error) {
-	c, err := readFolder(folder, base)
+func loadFolder(src Source, folder, base string, n int, subset bool) (*dataset.Set, error) {
+	c, err := readFolder(folder, base, src.maxImages())
 	if err != nil {
+		return nil, err
+	}
+	if err := src.checkCount(c, subset); err != nil {
 		return nil, err
 	}
 	return c.toSet(src, n)

@@ -227,7 +227,7 @@ func TestDownload(t *testing.T) {
 func TestOffline(t *testing.T) {
 	t.Run("download-off", func(t *testing.T) {
 		cache, dir := t.TempDir(), t.TempDir()
-		_, err := Load(TinyImageNet, Options{Dir: dir, CacheDir: cache})
+		_, err := Load(TinyImageNet, Options{Subset: true, Dir: dir, CacheDir: cache})
 		if err == nil {
 			t.Fatal("no error")
 		}
@@ -254,7 +254,7 @@ func TestOffline(t *testing.T) {
 	})
 	t.Run("missing-dir", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "nowhere")
-		_, err := Load(LSUN, Options{Dir: dir, CacheDir: t.TempDir()})
+		_, err := Load(LSUN, Options{Subset: true, Dir: dir, CacheDir: t.TempDir()})
 		if err == nil || !strings.Contains(err.Error(), dir+" does not exist") {
 			t.Errorf("error %v, want one saying %s does not exist", err, dir)
 		}
@@ -269,7 +269,13 @@ func TestCorruptCache(t *testing.T) {
 	if err := os.WriteFile(p, []byte("not gzip"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Its MD5 is checked first.
 	_, err := Load(LSUN, Options{CacheDir: cache})
+	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "MD5 mismatch") || !strings.Contains(err.Error(), "delete it") {
+		t.Errorf("error %v", err)
+	}
+	// A subset is not checked against the published MD5: its contents are.
+	_, err = Load(LSUN, Options{CacheDir: cache, Subset: true})
 	if err == nil || !strings.Contains(err.Error(), "delete "+p) || !strings.Contains(err.Error(), "not a gzip file") {
 		t.Errorf("error %v", err)
 	}

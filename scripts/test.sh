@@ -39,3 +39,20 @@ go vet ./...
 
 echo "== go test -count=1 -timeout 80m ./... $*"
 go test -count=1 -timeout 80m ./... "$@"
+
+# Each reader of untrusted files has a fuzz target; run each for a few seconds (FUZZTIME) on top of
+# its seed corpus. Skipped with -short.
+if [[ " $* " != *" -short "* ]]; then
+	fuzztime="${FUZZTIME:-5s}"
+	while read -r pkg target; do
+		echo "== fuzz $pkg $target ($fuzztime)"
+		go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg"
+	done <<-'TARGETS'
+		./cifar FuzzReadBatch
+		./cifar FuzzReadArchive
+		./mnist FuzzReadIDX
+		./svhn FuzzReadMAT
+		./oodsets FuzzLoadArchive
+		./experiment FuzzCheckpointBody
+	TARGETS
+fi

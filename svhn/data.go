@@ -1,6 +1,8 @@
 package svhn
 
 import (
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"math"
@@ -30,13 +32,22 @@ var Remotes = map[string]dataset.Remote{
 		Name: "train_32x32.mat",
 		URLs: []string{"http://ufldl.stanford.edu/housenumbers/train_32x32.mat"},
 		MD5:  "e26dedcc434d2e4c54c9b2d4a06d8373",
+		Size: 182040794,
 	},
 	"test": {
 		Name: "test_32x32.mat",
 		URLs: []string{"http://ufldl.stanford.edu/housenumbers/test_32x32.mat"},
 		MD5:  "eb5a983be6a315427106f1b164d9cef3",
+		Size: 64275384,
 	},
 }
+
+// SplitImages is the number of images of each split of SVHN's cropped digits. No reader accepts a
+// file of more images than the largest (ReadSet) or than its split's (Load).
+var SplitImages = map[string]int{"train": 73257, "test": 26032}
+
+// maxImages is the largest of SplitImages.
+const maxImages = 73257
 
 // Options says where Load looks for the SVHN files.
 type Options struct {
@@ -50,6 +61,10 @@ type Options struct {
 	Download bool
 	// Progress receives download progress lines; nil means os.Stderr.
 	Progress io.Writer
+	// Subset accepts a file of fewer images than SVHN's split (a deliberate subset, or a file of
+	// one's own). Without it a file must be the published one (its MD5) or hold exactly the split's
+	// count. Stand-ins (WriteStandIn) are recognised by their header and need no Subset.
+	Subset bool
 }
 
 // Load returns the "train" split (73,257 images) or the "test" split (26,032) of SVHN's cropped
@@ -75,7 +90,7 @@ func Load(split string, opt Options) (*dataset.Set, error) {
 		p := filepath.Join(opt.Dir, r.Name)
 		st, err := os.Stat(p)
 		if err == nil && st.Mode().IsRegular() {
-			return readSetFile(p, split)
+			return readSetFile(p, split, opt.Subset, false)
 		}
 		notInDir = fmt.Sprintf(" (nor is it in the data directory: no %s)", p)
 	}
@@ -83,29 +98,55 @@ func Load(split string, opt Options) (*dataset.Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("svhn: cannot load the %s split: %v%s", split, err, notInDir)
 	}
-	path, err := dataset.Fetch(cacheDir, r, opt.Download, opt.Progress)
+	fr := r
+	if opt.Subset {
+		fr.MD5 = "" // a cached subset cannot have the published MD5
+	}
+	path, err := dataset.Fetch(cacheDir, fr, opt.Download, opt.Progress)
 	if err != nil {
 		return nil, fmt.Errorf("svhn: cannot load the %s split: %v%s", split, err, notInDir)
 	}
-	s, err := readSetFile(path, split)
+	// Fetch checked the MD5 of the file (without Subset).
+	s, err := readSetFile(path, split, opt.Subset, !opt.Subset)
 	if err != nil {
 		return nil, fmt.Errorf("%w (delete the cached file to download it again)", err)
 	}
 	return s, nil
 }
 
-// readSetFile reads the MAT-file at path as the given split.
-func readSetFile(path, split string) (*dataset.Set, error) {
+// readSetFile reads the MAT-file at path as the given split: at most the split's count of images
+// and, unless subset or the file is a stand-in, exactly that many in a file that has the published
+// MD5 (computed as it is read, unless verified says that was done).
+func readSetFile(path, split string, subset, verified bool) (*dataset.Set, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("svhn: %w", err)
 	}
 	defer f.Close()
-	s, err := ReadSet(f, path)
+	want := SplitImages[split]
+	h := md5.New()
+	var r io.Reader = f
+	if !subset && !verified {
+		r = io.TeeReader(f, h)
+	}
+	s, standIn, err := readSet(r, path, want)
 	if err != nil {
 		return nil, err
 	}
 	s.Name += "-" + split
+	if subset || standIn || verified {
+		return s, nil
+	}
+	if _, err := io.Copy(h, f); err != nil { // anything readMAT left unread
+		return nil, fmt.Errorf("svhn: reading %s: %w", path, err)
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); sum != Remotes[split].MD5 {
+		if s.N != want {
+			return nil, fmt.Errorf("svhn: %s holds %d images, SVHN's %s split has %d (set Options.Subset to load a deliberate subset)", path, s.N, split, want)
+		}
+		return nil, fmt.Errorf("svhn: %s: MD5 %s, want %s (that of the published %s); set Options.Subset to load a file of your own",
+			path, sum, Remotes[split].MD5, Remotes[split].Name)
+	}
 	return s, nil
 }
 
@@ -114,10 +155,61 @@ func readSetFile(path, split string) (*dataset.Set, error) {
 // 10 standing for the digit 0. It returns N images of 3×32×32 in NCHW order with values X/255
 // and labels 0–9, named "svhn" ("svhn-standin" when the header carries StandInMarker) with Source
 // name. Other variables are skipped. name is the file's name, used in errors, which say what was
-// expected: a missing X or y, X not 32×32×3×N, y not N×1, different N, a label outside 1–10, and
-// the errors of ReadMAT (bad header, truncated element, bad zlib data, …).
+// expected: a missing X or y, X not 32×32×3×N, y not N×1, different N, N of 0 or above 73,257 (the
+// training split's count; refused before the data are read or inflated), a label outside 1–10,
+// and the errors of ReadMAT (bad header, truncated element, bad zlib data, …).
 func ReadSet(r io.Reader, name string) (*dataset.Set, error) {
-	hdr, vars, skipped, err := readMAT(r, func(v string) bool { return v == "X" || v == "y" })
+	s, _, err := readSet(r, name, maxImages)
+	return s, err
+}
+
+// xDims returns the number of images of X's dimensions, or an error saying what was expected.
+func xDims(dims []int) (int, error) {
+	switch {
+	case len(dims) == 4 && dims[0] == Size && dims[1] == Size && dims[2] == 3:
+		return dims[3], nil
+	case len(dims) == 3 && dims[0] == Size && dims[1] == Size && dims[2] == 3:
+		return 1, nil // MATLAB drops trailing singleton dimensions
+	}
+	return 0, fmt.Errorf("variable X is %s, want 32×32×3×N (height, width, channel, image)", dimsString(dims))
+}
+
+// readSet is ReadSet for at most maxN images; it also reports whether the file is a stand-in.
+func readSet(r io.Reader, name string, maxN int) (*dataset.Set, bool, error) {
+	// Check X's and y's sizes before their data are read (or inflated).
+	check := func(hdr matHeader, v string, dims []int) error {
+		n := 0
+		switch v {
+		case "X":
+			var err error
+			if n, err = xDims(dims); err != nil {
+				return err
+			}
+		case "y":
+			if len(dims) != 2 || dims[1] != 1 {
+				return fmt.Errorf("variable y is %s, want N×1", dimsString(dims))
+			}
+			n = dims[0]
+		}
+		if n > maxN {
+			what := "SVHN's largest split"
+			if strings.Contains(hdr.text, StandInMarker) || maxN != maxImages {
+				what = "the split"
+			}
+			return fmt.Errorf("variable %s is %s: %d images, more than the %d of %s", v, dimsString(dims), n, maxN, what)
+		}
+		return nil
+	}
+	s, err := decodeSet(r, name, check)
+	if err != nil {
+		return nil, false, err
+	}
+	return s, s.Name == "svhn-standin", nil
+}
+
+// decodeSet reads the file and builds the set (see ReadSet); check is readMAT's.
+func decodeSet(r io.Reader, name string, check func(matHeader, string, []int) error) (*dataset.Set, error) {
+	hdr, vars, skipped, err := readMAT(r, func(v string) bool { return v == "X" || v == "y" }, check)
 	if err != nil {
 		return nil, fmt.Errorf("svhn: %s: %w", name, err)
 	}
@@ -135,14 +227,12 @@ func ReadSet(r io.Reader, name string) (*dataset.Set, error) {
 		}
 		return nil, fmt.Errorf("svhn: %s: no variable %s; want %s (is this an SVHN cropped-digits file, *_32x32.mat?)", name, v.name, v.want)
 	}
-	var n int
-	switch {
-	case len(x.Dims) == 4 && x.Dims[0] == Size && x.Dims[1] == Size && x.Dims[2] == 3:
-		n = x.Dims[3]
-	case len(x.Dims) == 3 && x.Dims[0] == Size && x.Dims[1] == Size && x.Dims[2] == 3:
-		n = 1 // MATLAB drops trailing singleton dimensions
-	default:
-		return nil, fmt.Errorf("svhn: %s: variable X is %s, want 32×32×3×N (height, width, channel, image)", name, dimsString(x.Dims))
+	n, err := xDims(x.Dims)
+	if err != nil {
+		return nil, fmt.Errorf("svhn: %s: %w", name, err)
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("svhn: %s: variable X is %s: no images, want at least 1", name, dimsString(x.Dims))
 	}
 	if len(y.Dims) != 2 || y.Dims[1] != 1 {
 		return nil, fmt.Errorf("svhn: %s: variable y is %s, want N×1", name, dimsString(y.Dims))

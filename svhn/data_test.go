@@ -267,7 +267,7 @@ func TestLoad(t *testing.T) {
 		cache := t.TempDir()
 		os.WriteFile(filepath.Join(cache, "test_32x32.mat"), []byte("not a mat file"), 0o644)
 		_, err := Load("test", Options{CacheDir: cache, Download: true})
-		if err == nil || !strings.Contains(err.Error(), "delete the cached file") || !strings.Contains(err.Error(), "not a MAT-file") {
+		if err == nil || !strings.Contains(err.Error(), "delete it") || !strings.Contains(err.Error(), "MD5 mismatch") || !strings.Contains(err.Error(), filepath.Join(cache, "test_32x32.mat")) {
 			t.Fatalf("error %v", err)
 		}
 	})

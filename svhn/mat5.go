@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -185,14 +186,16 @@ type matHeader struct {
 // data of a uint8 array as they are on disk and allocates memory only as the data arrive, so a
 // lying size field cannot make it allocate much more than the input holds.
 func ReadMAT(r io.Reader) (map[string]*MatArray, error) {
-	_, vars, _, err := readMAT(r, nil)
+	_, vars, _, err := readMAT(r, nil, nil)
 	return vars, err
 }
 
 // readMAT reads the MAT-file in r. want, when not nil, says which variables to decode (the others
-// are skipped without inflating them). It returns the header, the decoded variables, and the reason
-// each skipped variable was skipped.
-func readMAT(r io.Reader, want func(name string) bool) (matHeader, map[string]*MatArray, map[string]string, error) {
+// are skipped without inflating them). check, when not nil, is called with a wanted numeric
+// variable's name and dimensions before its data are read (or inflated); an error from it stops
+// the reading. It returns the header, the decoded variables, and the reason each skipped variable
+// was skipped.
+func readMAT(r io.Reader, want func(name string) bool, check func(hdr matHeader, name string, dims []int) error) (matHeader, map[string]*MatArray, map[string]string, error) {
 	cr := &countingReader{r: bufio.NewReaderSize(r, 1<<16)}
 	var hdr matHeader
 	var raw [headerLen]byte
@@ -246,7 +249,7 @@ func readMAT(r io.Reader, want func(name string) bool) (matHeader, map[string]*M
 			return hdr, nil, nil, fmt.Errorf("%s: data element of %s, want miMATRIX (14) or miCOMPRESSED (15)", where, miName(w0))
 		}
 		elem := &limitReader{r: cr, n: int64(n)}
-		v := varReader{order: hdr.order, want: want}
+		v := varReader{order: hdr.order, want: want, hdr: hdr, check: check}
 		arr, name, reason, err := v.readElement(elem, w0 == miCOMPRESSED)
 		if name != "" {
 			where = fmt.Sprintf("variable %q (element at byte %d)", name, pos)
@@ -277,6 +280,8 @@ func readMAT(r io.Reader, want func(name string) bool) (matHeader, map[string]*M
 type varReader struct {
 	order binary.ByteOrder
 	want  func(string) bool
+	hdr   matHeader
+	check func(hdr matHeader, name string, dims []int) error
 }
 
 // readElement reads a miMATRIX or miCOMPRESSED element's data from r (which ends with the
@@ -483,6 +488,11 @@ func (v *varReader) readMatrix(r *limitReader) (arr *MatArray, name, reason stri
 	case complexArray:
 		return nil, name, fmt.Sprintf("a complex %s array (%s), not a real one", class, dimsString(dims)), nil
 	}
+	if v.check != nil {
+		if err := v.check(v.hdr, name, dims); err != nil {
+			return nil, name, "", err
+		}
+	}
 
 	// Real part.
 	const what = "real part"
@@ -498,12 +508,18 @@ func (v *varReader) readMatrix(r *limitReader) (arr *MatArray, name, reason stri
 		return nil, name, "", fmt.Errorf("%s: %d bytes of %s, not a whole number of %d-byte values", what, t.n, miName(t.typ), size)
 	}
 	count := int64(t.n) / int64(size)
+	// The product of the dimensions, stopped once it exceeds count (dims are < 2³¹ and count < 2³²,
+	// so it cannot overflow before), but only after a zero dimension has had its say.
 	prod := int64(1)
-	for _, d := range dims {
-		prod *= int64(d)
-		if prod > count {
-			break // dims are < 2³¹ and count < 2³², so this cannot overflow before exceeding count
+	if !slices.Contains(dims, 0) {
+		for _, d := range dims {
+			prod *= int64(d)
+			if prod > count {
+				break
+			}
 		}
+	} else {
+		prod = 0
 	}
 	if prod != count {
 		return nil, name, "", fmt.Errorf("%s: dimensions %s make %s elements but the data hold %d (%d bytes of %s)",

@@ -21,6 +21,7 @@ import (
 	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/optim"
 	"github.com/confcal/confcal/confcal/train"
+	"github.com/confcal/confcal/internal/atomicfile"
 )
 
 // The gpubench subcommand times the two training steps that dominate the paper's CIFAR-10/SVHN runs,
@@ -186,17 +187,14 @@ func runGPUBench(args []string) error {
 	return firstErr
 }
 
+// writeGPUBenchJSON writes report to path atomically (a temporary file renamed over it), so that a
+// run killed while writing leaves the previous report whole.
 func writeGPUBenchJSON(path string, report gpuBenchReport) error {
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-	}
 	data, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	return atomicfile.WriteFile(path, append(data, '\n'), 0o644)
 }
 
 // gpuBenchOne builds, compiles and times one step.
