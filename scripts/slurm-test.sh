@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# slurm-test.sh is the end-to-end test of confcal's Slurm deployment (deploy/slurm/) on a real
+# Slurm: Debian's slurm-wlm (slurmctld, slurmd) and munge, started on localhost as a one-node cluster
+# with 2 CPUs and 2 stand-in GPUs (device files that Slurm schedules; the runs use the CPU), in a private folder with its own ports, munge socket and key.
+#
+#   1. builds the bundle (scripts/bundle.sh) and unpacks it in a fresh folder (the "shared" file system);
+#   2. submits, with deploy/slurm/submit.sh, the quick stand-in sweep (cifar10, two regimes × two
+#      learning rates = 4 trials) as an array of 4 tasks, plus the report job that depends on it;
+#   3. kills (SIGKILL) the confcal process of one task after it has checkpointed an epoch of its trial
+#      and before the trial ends; the task fails, requeues itself, and the test checks that the
+#      restarted task resumed that trial from its checkpoint rather than from scratch;
+#   4. waits for the report job and checks that it merged all 4 trials into report.md;
+#   5. stops the daemons it started and removes its folder (also on failure; --keep keeps the folder).
+#
+# Needs root (or sudo): slurmd runs jobs as their users. Debian packages slurm-wlm and munge
+# (scripts/setup.sh installs them). Takes about 2–3 minutes on 2 cores.
+#
+# Usage: scripts/slurm-test.sh [--keep]
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo=$(pwd)
+keep=0
+for a in "$@"; do
+	case "$a" in
+	--keep) keep=1 ;;
+	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "slurm-test: unknown argument $a" >&2; exit 2 ;;
+	esac
+done
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null || { echo "slurm-test: needs root or sudo (slurmd runs the jobs)" >&2; exit 1; }
+	exec sudo --preserve-env=PATH,GOPATH,GOMODCACHE,GOCACHE,GOFLAGS,HOME,CI bash "$0" "$@"
+fi
+
+start=$(date +%s)
+say() { echo "slurm-test [$(($(date +%s) - start))s]: $*"; }
+fail() {
+	echo "slurm-test: FAIL: $*" >&2
+	exit 1
+}
+for c in slurmctld slurmd munged sbatch squeue scontrol sinfo python3; do
+	command -v "$c" >/dev/null || fail "$c is not installed (scripts/setup.sh installs slurm-wlm and munge)"
+done
+
+work=$(mktemp -d /tmp/confcal-slurm-test.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+	local rc=$?
+	set +e
+	if [ "$rc" != 0 ] && [ -d "$work/log" ]; then
+		echo "---- slurmctld.log (last 30 lines)" >&2
+		tail -n 30 "$work/log/slurmctld.log" >&2
+		echo "---- slurmd.log (last 30 lines)" >&2
+		tail -n 30 "$work/log/slurmd.log" >&2
+		for f in "$work"/shared/out/slurm/*.out; do
+			[ -f "$f" ] && { echo "---- $f (last 20 lines)" >&2; tail -n 20 "$f" >&2; }
+		done
+	fi
+	if [ -n "${SLURM_CONF:-}" ] && [ -f "$SLURM_CONF" ]; then
+		scancel --quiet --user=root 2>/dev/null
+	fi
+	# The daemons this test started, by their pid files (slurmd, slurmctld, munged).
+	for p in "$work/slurmd.pid" "$work/slurmctld.pid" "$work/munge/munged.pid"; do
+		[ -f "$p" ] || continue
+		pid=$(cat "$p")
+		[ -n "$pid" ] && kill "$pid" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+	done
+	if [ "$keep" = 1 ]; then
+		echo "slurm-test: kept $work" >&2
+	else
+		rm -rf "$work"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+
+# --- the bundle, unpacked in a fresh folder ----------------------------------------------------
+say "building the bundle"
+mkdir -p "$work/shared"
+bash scripts/bundle.sh -o "$work/bundle.tgz" --no-mnist >"$work/bundle.log" 2>&1 || { cat "$work/bundle.log" >&2; fail "scripts/bundle.sh failed"; }
+tar -xzf "$work/bundle.tgz" -C "$work/shared"
+bundle="$work/shared/confcal-bundle"
+[ -x "$bundle/run.sh" ] || fail "the bundle has no run.sh"
+
+# --- munge and Slurm, private to this test ---------------------------------------------------
+free_ports() { python3 -c 'import socket
+ss=[socket.socket() for _ in range(2)]
+for s in ss: s.bind(("127.0.0.1",0))
+print(*[s.getsockname()[1] for s in ss])'; }
+read -r ctld_port slurmd_port < <(free_ports)
+node=$(hostname -s)
+mkdir -p "$work/munge" "$work/etc" "$work/state" "$work/spool" "$work/log"
+chmod 700 "$work/munge"
+dd if=/dev/urandom of="$work/munge/munge.key" bs=1024 count=1 status=none
+chmod 400 "$work/munge/munge.key"
+munged --socket="$work/munge/munge.sock" --key-file="$work/munge/munge.key" --pid-file="$work/munge/munged.pid" \
+	--log-file="$work/log/munged.log" --seed-file="$work/munge/munged.seed" --force ||
+	fail "munged did not start ($(tail -n 3 "$work/log/munged.log" 2>/dev/null))"
+
+export SLURM_CONF="$work/etc/slurm.conf"
+cat >"$SLURM_CONF" <<EOT
+ClusterName=confcaltest
+SlurmctldHost=$node(127.0.0.1)
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
+AuthType=auth/munge
+AuthInfo=socket=$work/munge/munge.sock
+CredType=cred/munge
+StateSaveLocation=$work/state
+SlurmdSpoolDir=$work/spool
+SlurmctldPidFile=$work/slurmctld.pid
+SlurmdPidFile=$work/slurmd.pid
+SlurmctldLogFile=$work/log/slurmctld.log
+SlurmdLogFile=$work/log/slurmd.log
+PlugStackConfig=$work/etc/plugstack.conf
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+MpiDefault=none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+ReturnToService=2
+KillWait=5
+SchedulerParameters=sched_interval=5,bf_interval=5
+MinJobAge=600
+GresTypes=gpu
+NodeName=$node NodeAddr=127.0.0.1 CPUs=2 Gres=gpu:2 State=UNKNOWN
+PartitionName=test Nodes=$node Default=YES MaxTime=INFINITE State=UP
+EOT
+# Two stand-in GPU devices: Slurm counts a GPU only with a device file (any character device will do),
+# so that sweep.sbatch's --gres=gpu:1 is scheduled as on a GPU cluster (the runs use the CPU).
+mkdir -p "$work/dev"
+ln -s /dev/null "$work/dev/gpu0"
+ln -s /dev/zero "$work/dev/gpu1"
+echo "NodeName=$node Name=gpu File=$work/dev/gpu[0-1]" >"$work/etc/gres.conf"
+: >"$work/etc/plugstack.conf"
+slurmctld -c -f "$SLURM_CONF" || fail "slurmctld did not start"
+slurmd -f "$SLURM_CONF" -N "$node" || fail "slurmd did not start"
+for _ in $(seq 60); do
+	state=$(sinfo -h -n "$node" -o %T 2>/dev/null || true)
+	[ "$state" = idle ] && break
+	sleep 0.5
+done
+[ "$state" = idle ] || fail "node $node is '$state', not idle, after 30 s"
+say "Slurm is up: node $node idle ($(sinfo -h -o '%c CPUs, %G'))"
+
+# --- the sweep: 4 trials as an array of 4 tasks, and the report after it --------------------------
+# Two regimes (ce, conf-seen: Table 1) × two learning rates; 8 epochs each, so a trial is long
+# enough to be killed between checkpoints.
+set_="preset=quick;standin=true;regimes=ce,conf-seen;sweep_beta=1;sweep_batch=32;sweep_lr=0.002,0.001;epochs=8;lr_decay_epoch=6;odin=false;guided_n=0"
+out="$work/shared/out"
+export GOMLX_BACKEND=cpu CONFCAL_DATA="$work/shared/data" HOME="$work/home"
+mkdir -p "$HOME"
+ids=$(deploy/slurm/submit.sh --bundle "$bundle" --shards 4 --retries 2 --set "$set_" cifar10 "$out")
+echo "$ids"
+array=$(sed -n 's/^array=\([0-9]*\) report=.*/\1/p' <<<"$ids")
+report=$(sed -n 's/.* report=\([0-9]*\)$/\1/p' <<<"$ids")
+[ -n "$array" ] && [ -n "$report" ] || fail "submit.sh printed no job ids"
+
+# --- kill task 1's confcal once its trial has a checkpoint ------------------------------------
+victim=1
+log="$out/slurm/confcal-sweep-${array}_${victim}.out"
+pid="" key=""
+deadline=$(($(date +%s) + 300))
+while [ "$(date +%s)" -lt "$deadline" ]; do
+	# "<key>: epoch 1/8 step ..." is printed at the end of epoch 1, just before its checkpoint.
+	key=$(sed -n 's/^\([^ ]*\): epoch [0-9]*\/8 step .*/\1/p' "$log" 2>/dev/null | head -1 || true)
+	if [ -n "$key" ] && [ -f "$out/runs/$key/checkpoint.bin" ]; then
+		for p in $(pgrep -x confcal || true); do
+			env_=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null || true)
+			if grep -qx "SLURM_ARRAY_JOB_ID=$array" <<<"$env_" && grep -qx "SLURM_ARRAY_TASK_ID=$victim" <<<"$env_"; then
+				pid=$p
+			fi
+		done
+		[ -n "$pid" ] && break
+	fi
+	sleep 0.2
+done
+[ -n "$pid" ] || fail "task $victim never checkpointed its trial"
+kill -9 "$pid"
+[ ! -f "$out/runs/$key/result.json" ] || fail "killed too late: trial $key had finished"
+say "killed task $victim's confcal (pid $pid) during trial $key, after its checkpoint of an epoch"
+for _ in $(seq 100); do
+	st=$(squeue -h -j "${array}_$victim" -o %T 2>/dev/null || true)
+	[ "$st" = PENDING ] && break
+	sleep 0.2
+done
+[ "$st" = PENDING ] || fail "task $victim is '$st' after the kill, not requeued (PENDING)"
+say "task $victim requeued: $(scontrol show job "${array}_$victim" | grep -oE '(JobState|Reason|Restarts|EligibleTime)=[^ ]*' | tr '\n' ' ')"
+
+# --- wait for the report job -----------------------------------------------------------------
+deadline=$(($(date +%s) + 600))
+while [ "$(date +%s)" -lt "$deadline" ]; do
+	left=$(squeue -h -j "$array,$report" -o %i 2>/dev/null | wc -l)
+	[ "$left" = 0 ] && break
+	sleep 2
+done
+[ "$left" = 0 ] || fail "jobs still queued after 10 minutes: $(squeue -h -j "$array,$report")"
+say "array $array and report $report have ended"
+
+# --- checks ----------------------------------------------------------------------------------
+grep -q "restart 1) on" "$log" || fail "task $victim was not restarted (no 'restart 1' in $log)"
+grep -q "requeueing task $victim" "$log" || fail "task $victim did not requeue itself"
+resumed=$(sed -n "s/^$key: resuming from the checkpoint of epoch \([0-9]*\)\/8$/\1/p" "$log" | head -1)
+[ -n "$resumed" ] && [ "$resumed" -ge 1 ] && [ "$resumed" -lt 8 ] ||
+	fail "the restarted task $victim did not resume trial $key from a checkpoint (epoch 1-7 of 8)"
+say "task $victim: $key resumed from the checkpoint of epoch $resumed/8"
+# The restarted task must not have trained the epochs of that checkpoint again.
+after=$(sed -n '/restart 1) on/,$p' "$log")
+for e in $(seq 1 "$resumed"); do
+	if grep -q "^$key: epoch $e/8 step" <<<"$after"; then
+		fail "the restarted task trained epoch $e of $key again"
+	fi
+done
+grep -q "^$key: epoch 8/8 step" <<<"$after" || fail "the restarted task did not train $key to its last epoch"
+for t in 0 1 2 3; do
+	f="$out/slurm/confcal-sweep-${array}_$t.out"
+	grep -q "shard $t/4 (Slurm job array" "$f" || fail "task $t did not take shard $t/4 from the array ($f)"
+	grep -q "sweep shard $t/4 done: 1 trial" "$f" || fail "task $t did not finish its trial ($f)"
+done
+rlog="$out/slurm/confcal-report-$report.out"
+grep -q "sweep: 4 of 4 trials have results" "$rlog" || fail "the report job did not merge 4 of 4 trials ($rlog)"
+[ "$(find "$out/runs" -name result.json | wc -l)" = 4 ] || fail "$(find "$out/runs" -name result.json | wc -l) results, want 4"
+grep -q 'Table 1' "$out/report.md" || fail "report.md has no Table 1 (ce vs conf-seen)"
+state=$(scontrol show job "$report" 2>/dev/null | grep -o 'JobState=[A-Z]*' | head -1)
+[ "$state" = JobState=COMPLETED ] || fail "report job: $state"
+say "PASS: 4 tasks, task $victim killed, requeued and resumed; report merged 4 of 4 trials"
