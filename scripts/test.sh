@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # test.sh runs all the project's checks and tests, the notebooks included:
-#   scripts/setup.sh (Jupyter + GoNB, so that it works on a fresh Debian 12 machine with Go),
-#   gofmt (must list nothing), go vet, go test -count=1 -timeout 80m ./...
-# Extra arguments go to `go test` after the defaults (so they can override them), e.g.
+#   scripts/setup.sh (Jupyter + GoNB, Slurm + munge, so that it works on a fresh Debian 12 machine with Go),
+#   gofmt (must list nothing), go vet, go test -count=1 -timeout 80m ./...,
+#   then scripts/bundle-test.sh (the GPU bundle, run on the CPU) and scripts/slurm-test.sh (the sweep as
+#   a Slurm job array on a real one-node Slurm; needs root or sudo).
+# Extra arguments go to `go test` after the defaults (so they can override them), and then only the
+# Go tests run, e.g.
 #   scripts/test.sh -run TestNotebooks -v
 set -euo pipefail
 
@@ -39,3 +42,10 @@ go vet ./...
 
 echo "== go test -count=1 -timeout 80m ./... $*"
 go test -count=1 -timeout 80m ./... "$@"
+
+if (($# == 0)); then
+	echo "== scripts/bundle-test.sh"
+	bash scripts/bundle-test.sh
+	echo "== scripts/slurm-test.sh"
+	bash scripts/slurm-test.sh
+fi
