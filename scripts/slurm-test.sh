@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # slurm-test.sh is the end-to-end test of confcal's Slurm deployment (deploy/slurm/) on a real
 # Slurm: Debian's slurm-wlm (slurmctld, slurmd) and munge, started on localhost as a one-node cluster
-# with 2 CPUs and 2 stand-in GPUs (device files that Slurm schedules; the runs use the CPU), in a private folder with its own ports, munge socket and key.
+# with 2 CPUs and 2 stand-in GPUs (device files that Slurm schedules; the runs use the CPU), in a
+# private folder with its own ports, munge socket and key.
 #
 #   1. builds the bundle (scripts/bundle.sh) and unpacks it in a fresh folder (the "shared" file system);
 #   2. submits, with deploy/slurm/submit.sh, the quick stand-in sweep (cifar10, two regimes × two
@@ -15,22 +16,35 @@
 # Needs root (or sudo): slurmd runs jobs as their users. Debian packages slurm-wlm and munge
 # (scripts/setup.sh installs them). Takes about 2–3 minutes on 2 cores.
 #
-# Usage: scripts/slurm-test.sh [--keep]
+# Usage: scripts/slurm-test.sh [--keep] [--bundle FILE.tgz]
+#   --bundle FILE.tgz   use this bundle instead of building one
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-repo=$(pwd)
-keep=0
-for a in "$@"; do
-	case "$a" in
-	--keep) keep=1 ;;
-	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "slurm-test: unknown argument $a" >&2; exit 2 ;;
+keep=0 archive=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--keep) keep=1; shift ;;
+	--bundle) archive=${2:?--bundle needs a file}; shift 2 ;;
+	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "slurm-test: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
 if [ "$(id -u)" != 0 ]; then
+	# Build the bundle as this user (not as root, which would leave root-owned files in the Go
+	# caches), then go on as root.
 	command -v sudo >/dev/null || { echo "slurm-test: needs root or sudo (slurmd runs the jobs)" >&2; exit 1; }
-	exec sudo --preserve-env=PATH,GOPATH,GOMODCACHE,GOCACHE,GOFLAGS,HOME,CI bash "$0" "$@"
+	if [ -z "$archive" ]; then
+		bdir=$(mktemp -d /tmp/confcal-slurm-bundle.XXXXXX)
+		echo "slurm-test: building the bundle"
+		bash scripts/bundle.sh -o "$bdir/confcal-bundle.tgz" --no-mnist >"$bdir/bundle.log" 2>&1 ||
+			{ cat "$bdir/bundle.log" >&2; echo "slurm-test: FAIL: scripts/bundle.sh failed" >&2; exit 1; }
+		rc=0
+		sudo --preserve-env=PATH,CI bash "$0" --bundle "$bdir/confcal-bundle.tgz" $([ "$keep" = 1 ] && echo --keep) || rc=$?
+		rm -rf "$bdir"
+		exit "$rc"
+	fi
+	exec sudo --preserve-env=PATH,CI bash "$0" --bundle "$archive" $([ "$keep" = 1 ] && echo --keep)
 fi
 
 start=$(date +%s)
@@ -79,10 +93,13 @@ cleanup() {
 trap cleanup EXIT
 
 # --- the bundle, unpacked in a fresh folder ----------------------------------------------------
-say "building the bundle"
 mkdir -p "$work/shared"
-bash scripts/bundle.sh -o "$work/bundle.tgz" --no-mnist >"$work/bundle.log" 2>&1 || { cat "$work/bundle.log" >&2; fail "scripts/bundle.sh failed"; }
-tar -xzf "$work/bundle.tgz" -C "$work/shared"
+if [ -z "$archive" ]; then
+	say "building the bundle"
+	archive="$work/bundle.tgz"
+	bash scripts/bundle.sh -o "$archive" --no-mnist >"$work/bundle.log" 2>&1 || { cat "$work/bundle.log" >&2; fail "scripts/bundle.sh failed"; }
+fi
+tar -xzf "$archive" -C "$work/shared"
 bundle="$work/shared/confcal-bundle"
 [ -x "$bundle/run.sh" ] || fail "the bundle has no run.sh"
 
