@@ -35,11 +35,16 @@ for f in run.sh gpu-env.sh bin/confcal BUNDLE.txt deploy/slurm/sweep.sbatch depl
 done
 sed 's/^/  /' "$b/BUNDLE.txt"
 
-# A PATH without Go (only the system's tools) and a fresh HOME: nothing of the build machine.
-nogo=/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin
-PATH=$nogo command -v go >/dev/null && fail "go is in $nogo: cannot test a machine without Go"
+# A PATH of only the basic tools run.sh and gpu-env.sh use (no Go, no Python) and a fresh HOME:
+# nothing of the build machine.
+nogo="$work/path"
+mkdir -p "$nogo" "$work/home"
+for t in sh bash env dirname basename readlink sed grep cat tr find sort head mkdir stat timeout uname; do
+	p=$(command -v "$t") || fail "$t is not installed"
+	ln -s "$p" "$nogo/$t"
+done
+PATH=$nogo command -v go >/dev/null && fail "go is in the test's PATH"
 clean=(env -i PATH="$nogo" HOME="$work/home" LANG=C.UTF-8)
-mkdir -p "$work/home"
 
 # 1. The quick preset on the CPU backend.
 say "running the quick preset (cifar10, stand-in data) with GOMLX_BACKEND=cpu"
