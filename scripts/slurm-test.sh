@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--keep) keep=1; shift ;;
 	--bundle) archive=${2:?--bundle needs a file}; shift 2 ;;
-	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "slurm-test: unknown argument $1" >&2; exit 2 ;;
 	esac
 done

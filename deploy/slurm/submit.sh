@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
 	--set) set_=${2?--set needs a value}; shift 2 ;;
 	--shards) shards=${2:?--shards needs a number}; shift 2 ;;
 	--retries) retries=${2:?--retries needs a number}; shift 2 ;;
-	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	--) die "EXPERIMENT and OUT come before --" ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) break ;;
