@@ -4,8 +4,9 @@
 # only Go installed:
 #
 #   - Debian packages jupyter-nbconvert and jupyter-client (plus jupyter-notebook with
-#     --interactive, for the browser UI), and slurm-wlm and munge (scripts/slurm-test.sh starts
-#     its own one-node Slurm; nothing is started here);
+#     --interactive, for the browser UI), slurm-wlm and munge (scripts/slurm-test.sh starts its
+#     own one-node Slurm; nothing is started here), gcc and libc6-dev (scripts/bundle.sh builds
+#     with cgo);
 #   - GoNB v0.11.1 (the Go Jupyter kernel) and goimports, into $(go env GOPATH)/bin (or GOBIN);
 #   - the GoNB kernel spec ("gonb", installed with --raw_error for plain-text errors).
 #
@@ -45,7 +46,7 @@ fi
 export PATH="$gobin:$PATH"
 
 # --- Debian packages -------------------------------------------------------
-pkgs=(jupyter-nbconvert jupyter-client slurm-wlm munge)
+pkgs=(jupyter-nbconvert jupyter-client slurm-wlm munge gcc libc6-dev)
 if [[ $interactive == 1 ]]; then
 	pkgs+=(jupyter-notebook)
 fi

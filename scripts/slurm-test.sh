@@ -192,8 +192,10 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
 	# "<key>: epoch 1/8 step ..." is printed at the end of epoch 1, just before its checkpoint.
 	key=$(sed -n 's/^\([^ ]*\): epoch [0-9]*\/8 step .*/\1/p' "$log" 2>/dev/null | head -1 || true)
 	if [ -n "$key" ] && [ -f "$out/runs/$key/checkpoint.bin" ]; then
-		for p in $(pgrep -x confcal || true); do
-			env_=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null || true)
+		for d in /proc/[0-9]*; do
+			[ "$(cat "$d/comm" 2>/dev/null)" = confcal ] || continue
+			p=${d#/proc/}
+			env_=$(tr '\0' '\n' <"$d/environ" 2>/dev/null || true)
 			if grep -qx "SLURM_ARRAY_JOB_ID=$array" <<<"$env_" && grep -qx "SLURM_ARRAY_TASK_ID=$victim" <<<"$env_"; then
 				pid=$p
 			fi
