@@ -7,9 +7,10 @@
 #   1. builds the bundle (scripts/bundle.sh) and unpacks it in a fresh folder (the "shared" file system);
 #   2. submits, with deploy/slurm/submit.sh, the quick stand-in sweep (cifar10, two regimes × two
 #      learning rates = 4 trials) as an array of 4 tasks, plus the report job that depends on it;
-#   3. kills (SIGKILL) the confcal process of one task after it has checkpointed an epoch of its trial
-#      and before the trial ends; the task fails, requeues itself, and the test checks that the
-#      restarted task resumed that trial from its checkpoint rather than from scratch;
+#   3. interrupts two tasks after their trials have checkpointed an epoch and before they end: kills
+#      (SIGKILL) task 1's confcal, so that the task fails and requeues itself (sweep.sbatch), and
+#      requeues task 2 with `scontrol requeue`, as a preemption or node failure does (--requeue);
+#      checks that both restarted tasks resumed their trials from the checkpoints, not from scratch;
 #   4. waits for the report job and checks that it merged all 4 trials into report.md;
 #   5. stops the daemons it started and removes its folder (also on failure; --keep keeps the folder).
 #
@@ -183,38 +184,56 @@ array=$(sed -n 's/^array=\([0-9]*\) report=.*/\1/p' <<<"$ids")
 report=$(sed -n 's/.* report=\([0-9]*\)$/\1/p' <<<"$ids")
 [ -n "$array" ] && [ -n "$report" ] || fail "submit.sh printed no job ids"
 
-# --- kill task 1's confcal once its trial has a checkpoint ------------------------------------
-victim=1
-log="$out/slurm/confcal-sweep-${array}_${victim}.out"
-pid="" key=""
-deadline=$(($(date +%s) + 300))
-while [ "$(date +%s)" -lt "$deadline" ]; do
-	# "<key>: epoch 1/8 step ..." is printed at the end of epoch 1, just before its checkpoint.
-	key=$(sed -n 's/^\([^ ]*\): epoch [0-9]*\/8 step .*/\1/p' "$log" 2>/dev/null | head -1 || true)
-	if [ -n "$key" ] && [ -f "$out/runs/$key/checkpoint.bin" ]; then
-		for d in /proc/[0-9]*; do
-			[ "$(cat "$d/comm" 2>/dev/null)" = confcal ] || continue
-			p=${d#/proc/}
-			env_=$(tr '\0' '\n' <"$d/environ" 2>/dev/null || true)
-			if grep -qx "SLURM_ARRAY_JOB_ID=$array" <<<"$env_" && grep -qx "SLURM_ARRAY_TASK_ID=$victim" <<<"$env_"; then
-				pid=$p
-			fi
-		done
-		[ -n "$pid" ] && break
-	fi
-	sleep 0.2
-done
-[ -n "$pid" ] || fail "task $victim never checkpointed its trial"
+# --- interrupt two tasks once their trials have a checkpoint ----------------------------------
+# wait_checkpoint TASK: waits until TASK's trial has checkpointed an epoch and sets key (the trial's
+# run key) and pid (the task's confcal process).
+wait_checkpoint() {
+	local task=$1 log="$out/slurm/confcal-sweep-${array}_$1.out" deadline=$(($(date +%s) + 300)) d env_
+	pid="" key=""
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		# "<key>: epoch 1/8 step ..." is printed at the end of epoch 1, just before its checkpoint.
+		key=$(sed -n 's/^\([^ ]*\): epoch [0-9]*\/8 step .*/\1/p' "$log" 2>/dev/null | head -1 || true)
+		if [ -n "$key" ] && [ -f "$out/runs/$key/checkpoint.bin" ]; then
+			for d in /proc/[0-9]*; do
+				[ "$(cat "$d/comm" 2>/dev/null)" = confcal ] || continue
+				env_=$(tr '\0' '\n' <"$d/environ" 2>/dev/null || true)
+				if grep -qx "SLURM_ARRAY_JOB_ID=$array" <<<"$env_" && grep -qx "SLURM_ARRAY_TASK_ID=$task" <<<"$env_"; then
+					pid=${d#/proc/}
+				fi
+			done
+			[ -n "$pid" ] && return 0
+		fi
+		sleep 0.2
+	done
+	fail "task $task never checkpointed its trial"
+}
+# wait_requeued TASK: waits until TASK is pending again and shows its state.
+wait_requeued() {
+	local st=""
+	for _ in $(seq 150); do
+		st=$(squeue -h -j "${array}_$1" -o %T 2>/dev/null || true)
+		[ "$st" = PENDING ] && break
+		sleep 0.2
+	done
+	[ "$st" = PENDING ] || fail "task $1 is '$st', not requeued (PENDING)"
+	say "task $1 requeued: $(scontrol show job "${array}_$1" | grep -oE '(JobState|Reason|Restarts|EligibleTime)=[^ ]*' | tr '\n' ' ')"
+}
+declare -A keys
+# Task 1 crashes: its confcal is killed (SIGKILL, as by the out-of-memory killer); sweep.sbatch sees
+# the failure and requeues the task itself.
+wait_checkpoint 1
+keys[1]=$key
 kill -9 "$pid"
 [ ! -f "$out/runs/$key/result.json" ] || fail "killed too late: trial $key had finished"
-say "killed task $victim's confcal (pid $pid) during trial $key, after its checkpoint of an epoch"
-for _ in $(seq 100); do
-	st=$(squeue -h -j "${array}_$victim" -o %T 2>/dev/null || true)
-	[ "$st" = PENDING ] && break
-	sleep 0.2
-done
-[ "$st" = PENDING ] || fail "task $victim is '$st' after the kill, not requeued (PENDING)"
-say "task $victim requeued: $(scontrol show job "${array}_$victim" | grep -oE '(JobState|Reason|Restarts|EligibleTime)=[^ ]*' | tr '\n' ' ')"
+say "killed task 1's confcal (pid $pid) during trial $key, after its checkpoint of an epoch"
+wait_requeued 1
+# Task 2 is requeued by Slurm while it runs, as a preemption or a node failure does (--requeue).
+wait_checkpoint 2
+keys[2]=$key
+scontrol requeue "${array}_2" || fail "scontrol requeue ${array}_2 failed"
+[ ! -f "$out/runs/$key/result.json" ] || fail "requeued too late: trial $key had finished"
+say "requeued task 2 with scontrol during trial $key, after its checkpoint of an epoch"
+wait_requeued 2
 
 # --- wait for the report job -----------------------------------------------------------------
 deadline=$(($(date +%s) + 600))
@@ -227,20 +246,26 @@ done
 say "array $array and report $report have ended"
 
 # --- checks ----------------------------------------------------------------------------------
-grep -q "restart 1) on" "$log" || fail "task $victim was not restarted (no 'restart 1' in $log)"
-grep -q "requeueing task $victim" "$log" || fail "task $victim did not requeue itself"
-resumed=$(sed -n "s/^$key: resuming from the checkpoint of epoch \([0-9]*\)\/8$/\1/p" "$log" | head -1)
-[ -n "$resumed" ] && [ "$resumed" -ge 1 ] && [ "$resumed" -lt 8 ] ||
-	fail "the restarted task $victim did not resume trial $key from a checkpoint (epoch 1-7 of 8)"
-say "task $victim: $key resumed from the checkpoint of epoch $resumed/8"
-# The restarted task must not have trained the epochs of that checkpoint again.
-after=$(sed -n '/restart 1) on/,$p' "$log")
-for e in $(seq 1 "$resumed"); do
-	if grep -q "^$key: epoch $e/8 step" <<<"$after"; then
-		fail "the restarted task trained epoch $e of $key again"
-	fi
-done
-grep -q "^$key: epoch 8/8 step" <<<"$after" || fail "the restarted task did not train $key to its last epoch"
+# check_resumed TASK: TASK ran again, resumed its trial from the checkpoint (without training the
+# checkpointed epochs again) and trained it to its last epoch.
+check_resumed() {
+	local task=$1 key=${keys[$1]} log="$out/slurm/confcal-sweep-${array}_$1.out" resumed after e
+	grep -q "restart 1) on" "$log" || fail "task $task was not restarted (no 'restart 1' in $log)"
+	resumed=$(sed -n "s/^$key: resuming from the checkpoint of epoch \([0-9]*\)\/8$/\1/p" "$log" | head -1)
+	[ -n "$resumed" ] && [ "$resumed" -ge 1 ] && [ "$resumed" -lt 8 ] ||
+		fail "the restarted task $task did not resume trial $key from a checkpoint (epoch 1-7 of 8)"
+	after=$(sed -n '/restart 1) on/,$p' "$log")
+	for e in $(seq 1 "$resumed"); do
+		if grep -q "^$key: epoch $e/8 step" <<<"$after"; then
+			fail "the restarted task $task trained epoch $e of $key again"
+		fi
+	done
+	grep -q "^$key: epoch 8/8 step" <<<"$after" || fail "the restarted task $task did not train $key to its last epoch"
+	say "task $task: $key resumed from the checkpoint of epoch $resumed/8 and finished"
+}
+grep -q "requeueing task 1" "$out/slurm/confcal-sweep-${array}_1.out" || fail "task 1 did not requeue itself after the kill"
+check_resumed 1
+check_resumed 2
 for t in 0 1 2 3; do
 	f="$out/slurm/confcal-sweep-${array}_$t.out"
 	grep -q "shard $t/4 (Slurm job array" "$f" || fail "task $t did not take shard $t/4 from the array ($f)"
@@ -252,4 +277,4 @@ grep -q "sweep: 4 of 4 trials have results" "$rlog" || fail "the report job did 
 grep -q 'Table 1' "$out/report.md" || fail "report.md has no Table 1 (ce vs conf-seen)"
 state=$(scontrol show job "$report" 2>/dev/null | grep -o 'JobState=[A-Z]*' | head -1)
 [ "$state" = JobState=COMPLETED ] || fail "report job: $state"
-say "PASS: 4 tasks, task $victim killed, requeued and resumed; report merged 4 of 4 trials"
+say "PASS: 4 tasks; task 1 killed and task 2 requeued mid-trial, both resumed from their checkpoints; the report job merged 4 of 4 trials"
