@@ -178,7 +178,8 @@ set_="preset=quick;standin=true;regimes=ce,conf-seen;sweep_beta=1;sweep_batch=32
 out="$work/shared/out"
 export GOMLX_BACKEND=cpu CONFCAL_DATA="$work/shared/data" HOME="$work/home"
 mkdir -p "$HOME"
-ids=$(deploy/slurm/submit.sh --bundle "$bundle" --shards 4 --retries 2 --set "$set_" cifar10 "$out")
+# sweep.sbatch asks for 4 CPUs per task; this node has 2, so one each (an sbatch option passed through).
+ids=$(deploy/slurm/submit.sh --bundle "$bundle" --shards 4 --retries 2 --set "$set_" cifar10 "$out" -- --cpus-per-task=1)
 echo "$ids"
 array=$(sed -n 's/^array=\([0-9]*\) report=.*/\1/p' <<<"$ids")
 report=$(sed -n 's/.* report=\([0-9]*\)$/\1/p' <<<"$ids")
