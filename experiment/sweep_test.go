@@ -86,6 +86,18 @@ func TestSweepShards(t *testing.T) {
 		if len(rs) != 1 || rs[0].Config.LR != []float64{0.002, 0.001}[i] {
 			t.Fatalf("shard %d ran %d trials", i, len(rs))
 		}
+		// After shard 0 the trial of shard 1 (lr 0.001) is missing; after both, none is.
+		done, err := LoadResults(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		missing := MissingTrials(cfg, done, d.Name)
+		if want := 1 - i; len(missing) != want || (want == 1 && (missing[0].LR != 0.001 || missing[0].Regime != CrossEntropy)) {
+			t.Errorf("after shard %d: missing %+v, want %d trial(s) (lr 0.001)", i, missing, want)
+		}
+		if other := MissingTrials(cfg, done, "svhn"); len(other) != 2 {
+			t.Errorf("results of cifar10 counted for svhn: missing %+v", other)
+		}
 	}
 	var log strings.Builder
 	if _, err := Sweep(b, cfg, d, out, Shard{I: 1, N: 2}, &log); err != nil {

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # setup.sh installs what is needed to execute the project's GoNB notebooks headlessly
-# (and so to run the notebook tests) on a Debian 12 machine that has only Go installed:
+# (and so to run the notebook tests) and the Slurm end-to-end test on a Debian 12 machine that has
+# only Go installed:
 #
 #   - Debian packages jupyter-nbconvert and jupyter-client (plus jupyter-notebook with
-#     --interactive, for the browser UI), python3-numpy and python3-scipy (for tests);
+#     --interactive, for the browser UI), python3-numpy and python3-scipy (for tests), slurm-wlm
+#     and munge (scripts/slurm-test.sh starts its own one-node Slurm; nothing is started here), gcc
+#     and libc6-dev (scripts/bundle.sh builds with cgo);
 #   - GoNB v0.11.1 (the Go Jupyter kernel) and goimports, into $(go env GOPATH)/bin (or GOBIN);
 #   - the GoNB kernel spec ("gonb", installed with --raw_error for plain-text errors).
 #
@@ -18,7 +21,7 @@ for arg in "$@"; do
 	case "$arg" in
 	--interactive) interactive=1 ;;
 	-h | --help)
-		sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -43,7 +46,7 @@ fi
 export PATH="$gobin:$PATH"
 
 # --- Debian packages -------------------------------------------------------
-pkgs=(jupyter-nbconvert jupyter-client python3-numpy python3-scipy)
+pkgs=(jupyter-nbconvert jupyter-client python3-numpy python3-scipy slurm-wlm munge gcc libc6-dev)
 if [[ $interactive == 1 ]]; then
 	pkgs+=(jupyter-notebook)
 fi

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # test.sh runs all the project's checks and tests, the notebooks included:
-#   scripts/setup.sh (Jupyter + GoNB, so that it works on a fresh Debian 12 machine with Go),
-#   gofmt (must list nothing), go vet, go test -count=1 -timeout 80m ./...
-# Extra arguments go to `go test` after the defaults (so they can override them), e.g.
+#   scripts/setup.sh (Jupyter + GoNB, Slurm + munge, so that it works on a fresh Debian 12 machine with Go),
+#   gofmt (must list nothing), go vet, go test -count=1 -timeout 80m ./...,
+#   then scripts/bundle-test.sh (the GPU bundle, run on the CPU) and scripts/slurm-test.sh (the sweep as
+#   a Slurm job array on a real one-node Slurm; needs root or sudo).
+# Extra arguments go to `go test` after the defaults (so they can override them), and then only the
+# Go tests run, e.g.
 #   scripts/test.sh -run TestNotebooks -v
 set -euo pipefail
 
@@ -55,4 +58,15 @@ if [[ " $* " != *" -short "* ]]; then
 		./oodsets FuzzLoadArchive
 		./experiment FuzzCheckpointBody
 	TARGETS
+fi
+
+if (($# == 0)); then
+	echo "== scripts/bundle-test.sh"
+	bash scripts/bundle-test.sh
+	echo "== scripts/slurm-test.sh"
+	if [[ $(id -u) != 0 ]] && ! command -v sudo >/dev/null 2>&1 && [[ -z ${CI:-} ]]; then
+		echo "test.sh: NOT RUN: scripts/slurm-test.sh needs root or sudo (in CI it runs, and fails without them)" >&2
+	else
+		bash scripts/slurm-test.sh
+	fi
 fi

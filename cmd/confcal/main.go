@@ -5,6 +5,7 @@
 //	confcal toy2d -report [-out dir]     (re-render figures and tables from results.json)
 //	confcal mnist [-set "preset=quick"] [-out dir] [-run gan,benchmark]
 //	confcal cifar10 [-set "preset=quick;standin=true"] [-out dir] [-sweep [-shard i/n]] [-report]
+//	    (-sweep without -shard in a Slurm array task or a Kubernetes Indexed Job pod: the scheduler's shard)
 //	confcal svhn    (the same flags)
 //	confcal bench [-models simplecnn,dcgan,vgg13] [-steps 5]
 //	confcal gpubench [-batch 128] [-steps 50] [-warmup 3] [-models vgg13conf,joint] [-json FILE]

@@ -1,39 +1,39 @@
 # shellcheck shell=bash
-# Environment for running confcal on the XLA backend with a CUDA PJRT plugin, on a machine whose
-# Python environment has JAX's CUDA plugin (the GPU machine of the device tool: /opt/torch/.venv with
-# jax-cuda13-pjrt; see docs/gpu.md). Source it from the repository root:
+# Environment for running confcal on GoMLX's XLA backend with a CUDA PJRT plugin, on any machine
+# whose Python environment has JAX's CUDA plugin (pip install "jax[cuda13]", or jax[cuda12]), or
+# with a plugin given by path. Source it (bash):
 #
-#   source scripts/device-env.sh || exit 1
+#   source gpu-env.sh || exit 1          # in a bundle (run.sh does it), or scripts/gpu-env.sh in a checkout
 #
 # It finds the PJRT CUDA plugin (.so) and the NVIDIA library folders of the Python environment and
 # exports:
 #   GOMLX_BACKEND=xla:<absolute path of the plugin>, GOMLX_NO_AUTO_INSTALL=1, GOPJRT_CUDA_CHECKS=0,
-#   LD_LIBRARY_PATH (the NVIDIA folders first), TF_CPP_MIN_LOG_LEVEL=1 (XLA warnings visible),
-#   CONFCAL_XLA_CACHE (XLA's per-fusion autotune cache, per user, GPU model and plugin version; the
-#     backend puts it into XLA_FLAGS), CONFCAL_PY (the Python with PyTorch, for bench/torch_gpu.py),
-#   CONFCAL_ORIG_LD_LIBRARY_PATH (LD_LIBRARY_PATH as it was, for running PyTorch),
-#   and, when the repository has them, CONFCAL_DATA=.device/data and GOMODCACHE=.device/gomodcache
-#   (data sets carried by scripts/device-run.sh).
-# It defines confcal_save_cache, which packs the autotune cache into $OUT/xla-autotune.tgz so that the
-# next fresh machine starts from it (scripts/device-run.sh --fetch keeps it in .device/).
+#   LD_LIBRARY_PATH (the site-packages/nvidia/*/lib folders first), TF_CPP_MIN_LOG_LEVEL=1 (XLA
+#   warnings visible), CONFCAL_XLA_CACHE (XLA's per-fusion autotune cache, per user, GPU model and
+#   plugin version; the backend puts it into XLA_FLAGS), CONFCAL_PY (the Python it used, e.g. for
+#   bench/torch_gpu.py), CONFCAL_ORIG_LD_LIBRARY_PATH (LD_LIBRARY_PATH as it was, for running PyTorch,
+#   which brings its own libraries).
 #
-# Overrides (set before sourcing): CONFCAL_PJRT_PLUGIN (plugin path), CONFCAL_PY (Python),
-# CONFCAL_XLA_CACHE (a directory, or "off"), CONFCAL_XLA_CACHE_ROOT (where the per-GPU cache folders
-# go; default ${XDG_CACHE_HOME:-$HOME/.cache}/confcal/xla-autotune), CONFCAL_XLA_EXTRA_FLAGS (added to
-# XLA_FLAGS; XLA aborts on a flag it does not know, so check names against this plugin's XLA first).
+# Where it looks for the plugin: $CONFCAL_PJRT_PLUGIN if set; else jax_plugins/*/xla_cuda_plugin.so
+# (then any *cuda*plugin*.so or *pjrt*.so) in the site-packages of $CONFCAL_PY, else of the active
+# virtual environment or conda environment, else of python3 on PATH; else xla_cuda_plugin.so or
+# pjrt_c_api_cuda_plugin.so under /opt, /usr/local and /usr/lib (at most 20 s).
+#
+# Other settings (before sourcing): CONFCAL_XLA_CACHE (a directory, or "off"), CONFCAL_XLA_CACHE_ROOT
+# (where the per-GPU cache folders go; default ${XDG_CACHE_HOME:-$HOME/.cache}/confcal/xla-autotune),
+# CONFCAL_XLA_EXTRA_FLAGS (added to XLA_FLAGS; XLA aborts on a flag it does not know, so check names
+# against this plugin's XLA first).
 # It returns non-zero, with a message, when no plugin is found; nothing else makes it fail.
 
-_cc_say() { echo "device-env: $*"; }
+_cc_say() { echo "gpu-env: $*" >&2; }
 
 _cc_main() {
-  local repo site plat d s plugin="" nvlibs="" gpu="" gpu_slug plugin_ver="" root libdevice
-  repo=$(pwd)
-  export CONFCAL_REPO="$repo"
+  local site plat d s plugin="" nvlibs="" gpu="" gpu_slug plugin_ver="" root libdevice
   export CONFCAL_ORIG_LD_LIBRARY_PATH="${CONFCAL_ORIG_LD_LIBRARY_PATH-${LD_LIBRARY_PATH:-}}"
 
-  # Python: the device's venv with PyTorch and JAX, else python3 on PATH.
+  # Python: $CONFCAL_PY, else the active virtual/conda environment's, else python3 on PATH.
   if [ -z "${CONFCAL_PY:-}" ]; then
-    for d in /opt/torch/.venv/bin/python3 "$(command -v python3 2>/dev/null)"; do
+    for d in "${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python3}" "${CONDA_PREFIX:+$CONDA_PREFIX/bin/python3}" "$(command -v python3 2>/dev/null)"; do
       [ -n "$d" ] && [ -x "$d" ] && { CONFCAL_PY=$d; break; }
     done
   fi
@@ -43,7 +43,7 @@ _cc_main() {
   local sites=()
   site=$(timeout -k 2 20 "$CONFCAL_PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' 2>/dev/null)
   plat=$(timeout -k 2 20 "$CONFCAL_PY" -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])' 2>/dev/null)
-  for d in "$site" "$plat" /opt/torch/.venv/lib/python3*/site-packages; do
+  for d in "$site" "$plat"; do
     [ -n "$d" ] && [ -d "$d" ] || continue
     case " ${sites[*]} " in *" $d "*) ;; *) sites+=("$d") ;; esac
   done
@@ -60,12 +60,12 @@ _cc_main() {
     done
   fi
   if [ -z "$plugin" ]; then
-    _cc_say "no plugin under site-packages (${sites[*]:-none found}); searching /opt /usr/local /usr/lib /root (<= 20 s)"
-    plugin=$(timeout -k 2 20 find /opt /usr/local /usr/lib /root -xdev \( -name 'xla_cuda_plugin.so' -o -name 'pjrt_c_api_cuda_plugin.so' \) 2>/dev/null | head -1)
+    _cc_say "no plugin under site-packages (${sites[*]:-none found}); searching /opt /usr/local /usr/lib (<= 20 s)"
+    plugin=$(timeout -k 2 20 find /opt /usr/local /usr/lib -xdev \( -name 'xla_cuda_plugin.so' -o -name 'pjrt_c_api_cuda_plugin.so' \) 2>/dev/null | head -1)
   fi
   if [ -z "$plugin" ] || [ ! -f "$plugin" ]; then
-    _cc_say "ERROR: no PJRT CUDA plugin found (looked for jax_plugins/*/xla_cuda_plugin.so in the site-packages of $CONFCAL_PY: ${sites[*]:-none}, then pjrt_c_api_cuda_plugin.so under /opt /usr/local /usr/lib /root)."
-    _cc_say "Install JAX's CUDA plugin (pip install jax[cuda13]) or set CONFCAL_PJRT_PLUGIN=/abs/path/plugin.so."
+    _cc_say "ERROR: no PJRT CUDA plugin found (looked for jax_plugins/*/xla_cuda_plugin.so in the site-packages of $CONFCAL_PY: ${sites[*]:-none}, then pjrt_c_api_cuda_plugin.so under /opt /usr/local /usr/lib)."
+    _cc_say "Install JAX's CUDA plugin (pip install \"jax[cuda13]\"), point CONFCAL_PY at the Python that has it, or set CONFCAL_PJRT_PLUGIN=/abs/path/plugin.so."
     return 1
   fi
   plugin=$(readlink -f "$plugin")
@@ -83,7 +83,7 @@ _cc_main() {
     _cc_say "warning: no nvidia/*/lib folders in site-packages: the plugin must find cuDNN/cuBLAS by itself"
   fi
 
-  # libdevice: only when there is no system CUDA to find it in (the probe ran with /usr/local/cuda).
+  # libdevice: only when there is no system CUDA to find it in (/usr/local/cuda).
   if [[ "${XLA_FLAGS:-}" != *xla_gpu_cuda_data_dir* ]] && [ ! -d /usr/local/cuda/nvvm/libdevice ]; then
     for s in "${sites[@]}"; do
       libdevice=$(find "$s/nvidia" -name 'libdevice*.bc' 2>/dev/null | head -1)
@@ -119,16 +119,7 @@ _cc_main() {
   fi
   if [ "${CONFCAL_XLA_CACHE,,}" != off ]; then
     mkdir -p "$CONFCAL_XLA_CACHE"
-    # Seed it from a cache carried in the repository (scripts/device-run.sh --fetch keeps the last one).
-    if [ -f "$repo/.device/xla-autotune.tgz" ]; then
-      tar -xzf "$repo/.device/xla-autotune.tgz" -C "$root" --skip-old-files 2>/dev/null ||
-        _cc_say "warning: could not unpack .device/xla-autotune.tgz"
-    fi
   fi
-
-  # Data carried by scripts/device-run.sh.
-  [ -d "$repo/.device/data" ] && export CONFCAL_DATA="$repo/.device/data"
-  [ -d "$repo/.device/gomodcache" ] && export GOMODCACHE="$repo/.device/gomodcache"
 
   _cc_say "GPU: ${gpu:-none reported by nvidia-smi}"
   _cc_say "python: $CONFCAL_PY (site-packages: ${sites[*]:-none})"
@@ -140,20 +131,7 @@ _cc_main() {
   else
     _cc_say "autotune cache: $CONFCAL_XLA_CACHE ($(find "$CONFCAL_XLA_CACHE" -type f 2>/dev/null | wc -l) entries)"
   fi
-  [ -n "${CONFCAL_DATA:-}" ] && _cc_say "CONFCAL_DATA=$CONFCAL_DATA"
-  [ -n "${GOMODCACHE:-}" ] && _cc_say "GOMODCACHE=$GOMODCACHE (MNIST from GoMNIST)"
   return 0
-}
-
-# confcal_save_cache packs the whole autotune cache root into $OUT/xla-autotune.tgz (if $OUT is set
-# and the cache has entries).
-confcal_save_cache() {
-  local root="${CONFCAL_XLA_CACHE_ROOT:-}"
-  [ -n "${OUT:-}" ] && [ -n "$root" ] && [ -d "$root" ] || return 0
-  if [ -n "$(find "$root" -type f -print -quit 2>/dev/null)" ]; then
-    tar -czf "$OUT/xla-autotune.tgz" -C "$root" . &&
-      _cc_say "saved the autotune cache ($(find "$root" -type f | wc -l) entries) to \$OUT/xla-autotune.tgz"
-  fi
 }
 
 _cc_main
