@@ -226,6 +226,11 @@ func trainClassifier(b backends.Backend, ctx *context.Context, cfg Config, d *Da
 	total := bt.stepsPerEpoch() * cfg.Epochs
 	start, last := time.Now(), time.Now()
 	for i := range total {
+		if cfg.DecayEpoch > 0 && i == cfg.DecayEpoch*bt.stepsPerEpoch() {
+			if err := optim.SetLearningRate(ctx, net.Scope, cfg.LR*cfg.DecayFactor); err != nil {
+				return 0, errors.Wrap(err, string(regime))
+			}
+		}
 		x, y := bt.next()
 		var inputs []any
 		switch regime {

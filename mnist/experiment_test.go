@@ -1,36 +1,42 @@
 package mnist
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/confcal/confcal/confcal/backend"
 	"github.com/confcal/confcal/confcal/metrics"
+	"github.com/confcal/confcal/confcal/optim"
 	"github.com/confcal/confcal/confcal/params"
+	"github.com/confcal/confcal/confcal/train"
 )
 
 func TestBadSettingsAreClearErrors(t *testing.T) {
 	for set, want := range map[string]string{
-		"channels=2":    "channels",
-		"beta=-1":       "beta",
-		"batch=1":       "batch",
-		"gan_width=0":   "gan_width",
-		"lr=-0.1":       "lr",
-		"gan_beta1=1.5": "gan_beta1",
-		"ood_n=0":       "ood_n",
-		"cls_conv1=0":   "cls_conv1",
-		"gan_epochs=0":  "gan_epochs",
-		"train_n=-5":    "train_n",
-		"epochs=0":      "epochs",
-		"cls_fc2=0":     "cls_fc2",
-		"gan_batch=0":   "gan_batch",
-		"test_n=-1":     "test_n",
-		"gan_z=0":       "gan_z",
-		"cls_conv2=-1":  "cls_conv2",
-		"cls_fc1=0":     "cls_fc1",
-		"channels=0":    "channels",
-		"val_n=0":       "val_n",
+		"channels=2":        "channels",
+		"beta=-1":           "beta",
+		"batch=1":           "batch",
+		"gan_width=0":       "gan_width",
+		"lr=-0.1":           "lr",
+		"gan_beta1=1.5":     "gan_beta1",
+		"ood_n=0":           "ood_n",
+		"cls_conv1=0":       "cls_conv1",
+		"gan_epochs=0":      "gan_epochs",
+		"train_n=-5":        "train_n",
+		"epochs=0":          "epochs",
+		"cls_fc2=0":         "cls_fc2",
+		"gan_batch=0":       "gan_batch",
+		"test_n=-1":         "test_n",
+		"gan_z=0":           "gan_z",
+		"cls_conv2=-1":      "cls_conv2",
+		"cls_fc1=0":         "cls_fc1",
+		"channels=0":        "channels",
+		"val_n=0":           "val_n",
+		"lr_decay=0":        "lr_decay",
+		"lr_decay_epoch=-1": "lr_decay_epoch",
 	} {
 		ctx, err := NewContext("quick")
 		if err != nil {
@@ -76,6 +82,39 @@ func TestLaptopPreset(t *testing.T) {
 	}
 	if c.Conv1 >= 128 || c.Conv2 >= 256 || c.GANWidth >= 1 || c.Epochs >= 50 {
 		t.Errorf("laptop preset is not smaller than the paper's: %+v", c)
+	}
+}
+
+// lr_decay_epoch drops the classifier's learning rate from that epoch on, and only the classifier's.
+func TestLearningRateDecay(t *testing.T) {
+	ctx, err := NewContext("quick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := params.Apply(ctx, "train_n=40;test_n=20;ood_n=10;val_n=5;batch=20;epochs=2;lr=0.002;lr_decay_epoch=1;lr_decay=0.1", Presets); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ConfigFromContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := LoadData(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for regime, want := range map[Regime]float64{CrossEntropy: 0.0002, JointConfidence: 0.0002} {
+		tc, err := d.classifier(backend.Must(), cfg, regime, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lr, err := optim.LearningRate(tc.ctx, train.ClassifierScope); err != nil || math.Abs(lr-want) > 1e-9 {
+			t.Errorf("%s: classifier learning rate after training %v (%v), want %v", regime, lr, err, want)
+		}
+		if regime == JointConfidence {
+			if lr, err := optim.LearningRate(tc.ctx, train.GeneratorScope); err != nil || math.Abs(lr-cfg.GANLR) > 1e-9 {
+				t.Errorf("generator learning rate %v (%v), want it unchanged at %v", lr, err, cfg.GANLR)
+			}
+		}
 	}
 }
 
