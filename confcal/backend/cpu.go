@@ -56,6 +56,7 @@ func init() {
 	simplegoInternal, installErr = findInternals()
 	if installErr == nil {
 		installFastOps()
+		installAddedOps()
 	}
 	backends.Register(CPUName, newCPU)
 }
