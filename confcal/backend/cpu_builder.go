@@ -152,3 +152,19 @@ func (b *cpuBuilder) SelectAndScatterMax(operand, source backends.Op, window, st
 	setNodeData(node, plan)
 	return node, nil
 }
+
+// ConvGeneral implements backends.Builder: simplego's, with nil strides meaning 1 on every spatial
+// axis as in XLA (simplego v0.26.0's shape inference reads them as 0 and fails, which breaks GoMLX's
+// own convolution gradient, built with nil strides).
+func (b *cpuBuilder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveAxesConfig, strides []int, paddings [][2]int,
+	inputDilations, kernelDilations []int, channelGroupCount, batchGroupCount int) (backends.Op, error) {
+	if n, ok := input.(*simplego.Node); ok && len(strides) == 0 {
+		if r := simplegoInternal.nodeShapeOf(n).Rank() - 2; r > 0 {
+			strides = make([]int, r)
+			for i := range strides {
+				strides[i] = 1
+			}
+		}
+	}
+	return b.Builder.ConvGeneral(input, kernel, axes, strides, paddings, inputDilations, kernelDilations, channelGroupCount, batchGroupCount)
+}
