@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -167,4 +168,33 @@ func to32(v []float64) []float32 {
 		out[i] = float32(x)
 	}
 	return out
+}
+
+// TestReverseElemsMatchesBytes checks the word-sized Reverse (which merges axes) against the
+// byte-wise one on random shapes and axis sets, size-1 axes included.
+func TestReverseElemsMatchesBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for range 200 {
+		r := 1 + rng.IntN(4)
+		dims := make([]int, r)
+		var axes []int
+		for a := range dims {
+			dims[a] = 1 + rng.IntN(4)
+			if rng.IntN(2) == 0 {
+				axes = append(axes, a)
+			}
+		}
+		n := prod(dims)
+		src := make([]uint32, n)
+		for i := range src {
+			src[i] = rng.Uint32()
+		}
+		got, want := make([]uint32, n), make([]uint32, n)
+		reverseElems(got, src, dims, axes)
+		b := func(v []uint32) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v)) }
+		reverseBytes(b(want), b(src), 4, dims, axes)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("dims %v axes %v: %v, want %v", dims, axes, got, want)
+		}
+	}
 }

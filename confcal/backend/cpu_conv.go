@@ -14,19 +14,21 @@ import (
 )
 
 // ConvGeneral on the "cpu" backend, for float32 without channel or batch groups, in any axis layout,
-// with any strides, paddings (negative ones crop), kernel dilations and input dilations. The result
-// is computed as [Cout, B, O...] and transposed into the output's layout (no copy when that is
-// already the layout), by one of two methods:
+// with any strides, paddings (negative ones crop), kernel dilations and input dilations. The input
+// is read as pixel rows [B, S..., Cin] (one transpose unless it is laid out so already), the
+// result is computed as pixel rows [B, O..., Cout] and transposed into the output's layout (no copy
+// when that is already the layout), by one of two methods:
 //
-//   - without input dilation, im2col: the windows of the input are copied into a matrix of
-//     Cin·ΠK × B·ΠO (or its transpose, whichever has the longer contiguous runs), which one sgemm
-//     product multiplies by the kernel as a Cout × Cin·ΠK matrix. This is the forward convolution
-//     and the input gradient of a convolution with input dilation (a transposed convolution).
+//   - without input dilation, im2col: the windows of the input are copied, one run of Cin
+//     channels per kernel tap, into a matrix of B·ΠO × ΠK·Cin, which one sgemm product multiplies
+//     by the kernel as a ΠK·Cin × Cout matrix. This is the forward convolution, the kernel gradient
+//     of a convolution, and the input gradient of a transposed convolution.
 //   - with input dilation (a transposed convolution, and the input gradient of a strided
-//     convolution), col2im: one sgemm product of the kernel as a ΠK·Cout × Cin matrix by the input
-//     as a Cin × B·ΠS matrix gives every input pixel's contribution to every kernel tap, which are
-//     added onto the output pixels they land on. The zeros that input dilation inserts are never
-//     multiplied.
+//     convolution), or when the output has more pixels than the input (the input gradient of an
+//     unpadded convolution), col2im: one sgemm product of the input pixel rows B·ΠS × Cin by the kernel as
+//     a Cin × ΠK·Cout matrix gives every input pixel's contribution to every kernel tap, which are
+//     added (runs of Cout channels) onto the output pixels they land on. The zeros that input
+//     dilation inserts are never multiplied.
 
 // convSpec are the parameters of a ConvGeneral node.
 type convSpec struct {
@@ -75,9 +77,6 @@ type convGeom struct {
 	s, k, o      []int // input, kernel and output spatial sizes
 	st, lo       []int // strides, low paddings
 	dil, kdil    []int // input and kernel dilations
-	xStr         []int // strides of the input's axes, row-major
-	xb, xc       int   // input strides of the batch and channel axes
-	xs           []int // input strides of the spatial axes
 }
 
 // tempBuffer returns a float32 scratch buffer of n elements from simplego's pool.
@@ -128,18 +127,16 @@ func fastConvGeneral(b *simplego.Backend, node *simplego.Node, inputs []*simpleg
 	}
 	ax := spec.axes
 	g := convGeom{b: xd[ax.InputBatch], cin: xd[ax.InputChannels], cout: wd[ax.KernelOutputChannels],
-		st: spec.strides, dil: spec.inDil, kdil: spec.kerDil, xStr: cpuops.RowMajorStrides(xd)}
+		st: spec.strides, dil: spec.inDil, kdil: spec.kerDil}
 	if wd[ax.KernelInputChannels] != g.cin || od[ax.OutputBatch] != g.b || od[ax.OutputChannels] != g.cout {
 		return nil, false, nil
 	}
-	g.xb, g.xc = g.xStr[ax.InputBatch], g.xStr[ax.InputChannels]
 	hasDil := false
 	for j := range r {
 		g.s = append(g.s, xd[ax.InputSpatial[j]])
 		g.k = append(g.k, wd[ax.KernelSpatial[j]])
 		g.o = append(g.o, od[ax.OutputSpatial[j]])
 		g.lo = append(g.lo, spec.pads[j][0])
-		g.xs = append(g.xs, g.xStr[ax.InputSpatial[j]])
 		if g.st[j] < 1 || g.dil[j] < 1 || g.kdil[j] < 1 {
 			return nil, false, nil
 		}
@@ -154,16 +151,37 @@ func fastConvGeneral(b *simplego.Backend, node *simplego.Node, inputs []*simpleg
 		return nil, false, nil
 	}
 
-	// T is the result as [Cout, B, O...]: the output itself when that is its layout.
-	tDims := append([]int{g.cout, g.b}, g.o...)
-	outPerm := make([]int, len(od)) // output axis a is T's axis outPerm[a]
-	outPerm[ax.OutputChannels], outPerm[ax.OutputBatch] = 0, 1
-	for j, a := range ax.OutputSpatial {
-		outPerm[a] = 2 + j
+	// im2col multiplies B·ΠO·ΠK·Cin·Cout, col2im B·ΠS·ΠK·Cin·Cout: the input gradient of an
+	// unpadded convolution (a "full" correlation, ΠO > ΠS) is cheaper by col2im, whose products
+	// never touch the padding; with input dilation only col2im is implemented.
+	useCol2im := hasDil || prod(g.s) < prod(g.o)
+	// The product comes out as pixel rows [B, O..., Cout], as [Cout, B, O...] (im2col only), or,
+	// for an [B, Cout, O...] output with at least 64 pixels per image, one product per image
+	// straight into the output (im2col only). T is that result, transposed into the output unless
+	// its layout is the output's.
+	isOrder := func(order []int) bool {
+		for i, a := range order {
+			if a != i {
+				return false
+			}
+		}
+		return true
 	}
-	direct := true
-	for i, p := range outPerm {
-		direct = direct && p == i
+	rowsOrder := append(append([]int{ax.OutputBatch}, ax.OutputSpatial...), ax.OutputChannels)
+	mode := convRows
+	switch {
+	case useCol2im || isOrder(rowsOrder):
+	case isOrder(append([]int{ax.OutputChannels, ax.OutputBatch}, ax.OutputSpatial...)):
+		mode = convChannelsFirst
+	case isOrder(append([]int{ax.OutputBatch, ax.OutputChannels}, ax.OutputSpatial...)) && prod(g.o) >= 64:
+		mode = convPerImage
+	}
+	direct := mode != convRows || isOrder(rowsOrder)
+	tDims := append(append([]int{g.b}, g.o...), g.cout)
+	outPerm := make([]int, len(od)) // output axis a is T's axis outPerm[a] (convRows)
+	outPerm[ax.OutputBatch], outPerm[ax.OutputChannels] = 0, r+1
+	for j, a := range ax.OutputSpatial {
+		outPerm[a] = 1 + j
 	}
 	out := simplegoGetBufferForShape(b, outShape)
 	if out == nil {
@@ -177,11 +195,17 @@ func fastConvGeneral(b *simplego.Backend, node *simplego.Node, inputs []*simpleg
 		}
 		defer simplegoPutBuffer(b, tBuf)
 	}
-	var err error
-	if hasDil {
-		err = convCol2im(b, g, ax, x, xd, w, wd, t)
+	xr, xBuf, err := permuted(b, x, xd, append(append([]int{ax.InputBatch}, ax.InputSpatial...), ax.InputChannels))
+	if err != nil {
+		return nil, true, fmt.Errorf("ConvGeneral %s: %w", outShape, err)
+	}
+	if xBuf != nil {
+		defer simplegoPutBuffer(b, xBuf)
+	}
+	if useCol2im {
+		err = convCol2im(b, g, ax, xr, w, wd, t)
 	} else {
-		err = convIm2col(b, g, ax, x, w, wd, t)
+		err = convIm2col(b, g, ax, xr, w, wd, t, mode)
 	}
 	if err == nil && !direct {
 		err = cpuops.Transpose(in.float32sOf(out), t, tDims, outPerm, 0)
@@ -216,13 +240,18 @@ func validRange(a, c, size, n int) (t0, t1 int) {
 	return t0, max(t0, t1)
 }
 
-// convIm2col computes t [Cout, B·ΠO] = kernel [Cout, Cin·ΠK] · im2col(x) for an input without
-// dilation.
-func convIm2col(b *simplego.Backend, g convGeom, ax backends.ConvolveAxesConfig, x, w []float32, wd []int, t []float32) error {
-	r := len(g.s)
-	kdim, m := g.cin*prod(g.k), g.b*prod(g.o)
-	perm := append([]int{ax.KernelOutputChannels, ax.KernelInputChannels}, ax.KernelSpatial...)
-	kt, kBuf, err := permuted(b, w, wd, perm)
+// Layouts of the product of convIm2col.
+const (
+	convRows          = iota // [B, O..., Cout]
+	convChannelsFirst        // [Cout, B, O...]
+	convPerImage             // [B, Cout, O...], one product per image
+)
+
+// convIm2col computes t = im2col(xr) [B·ΠO, ΠK·Cin] · kernel [ΠK·Cin, Cout] for pixel rows xr
+// [B, S..., Cin] without input dilation, laid out as mode says.
+func convIm2col(b *simplego.Backend, g convGeom, ax backends.ConvolveAxesConfig, xr, w []float32, wd []int, t []float32, mode int) error {
+	kdim, m := prod(g.k)*g.cin, g.b*prod(g.o)
+	kt, kBuf, err := permuted(b, w, wd, append(append([]int{ax.KernelOutputChannels}, ax.KernelSpatial...), ax.KernelInputChannels))
 	if err != nil {
 		return err
 	}
@@ -234,118 +263,67 @@ func convIm2col(b *simplego.Backend, g convGeom, ax backends.ConvolveAxesConfig,
 		return fmt.Errorf("backend finalized")
 	}
 	defer simplegoPutBuffer(b, colsBuf)
-	a := sgemm.RowMajor(kt, g.cout, kdim)
-	var bm sgemm.Matrix
-	if g.o[r-1] >= g.k[r-1] {
-		// Rows (ci, k...), runs along the output's last spatial axis.
-		cpuops.Parallel(kdim, 0, 1, func(lo, hi int) { im2colKMajor(g, x, cols, lo, hi) })
-		bm = sgemm.RowMajor(cols, kdim, m)
-	} else {
-		// Rows (b, o...), runs along the kernel's last spatial axis.
-		cpuops.Parallel(m, 0, 1, func(lo, hi int) { im2colMMajor(g, x, cols, lo, hi) })
-		bm = sgemm.RowMajor(cols, m, kdim).T()
-	}
-	return sgemm.Mul(t, a, bm, 0)
-}
-
-// im2colKMajor fills rows [lo, hi) of cols [Cin·ΠK, B·ΠO]: row (ci, k...), column (b, o...) holds
-// x[b, ci, o·st − lo + k·kdil] (0 outside the input).
-func im2colKMajor(g convGeom, x, cols []float32, lo, hi int) {
-	r := len(g.s)
-	last := r - 1
-	m := g.b * prod(g.o)
-	k := make([]int, r)
-	outer := append([]int{g.b}, g.o[:last]...) // (b, o_0..o_{r-2})
-	oIdx := make([]int, len(outer))
-	for row := lo; row < hi; row++ {
-		rem := row
-		for j := last; j >= 0; j-- {
-			k[j] = rem % g.k[j]
-			rem /= g.k[j]
-		}
-		ci := rem
-		dst := cols[row*m : (row+1)*m]
-		c := k[last]*g.kdil[last] - g.lo[last]
-		t0, t1 := validRange(g.st[last], c, g.s[last], g.o[last])
-		step := g.st[last] * g.xs[last]
-		clear(oIdx)
-		for pos := 0; pos < m; pos += g.o[last] {
-			off, in := oIdx[0]*g.xb+ci*g.xc, true
-			for j := range last {
-				p := oIdx[1+j]*g.st[j] - g.lo[j] + k[j]*g.kdil[j]
-				if p < 0 || p >= g.s[j] {
-					in = false
-					break
-				}
-				off += p * g.xs[j]
-			}
-			run := dst[pos : pos+g.o[last]]
-			if !in {
-				clear(run)
-			} else {
-				clear(run[:t0])
-				src := off + (t0*g.st[last]+c)*g.xs[last]
-				for o := t0; o < t1; o++ {
-					run[o] = x[src]
-					src += step
-				}
-				clear(run[t1:])
-			}
-			for a := len(outer) - 1; a >= 0; a-- {
-				if oIdx[a]++; oIdx[a] < outer[a] {
-					break
-				}
-				oIdx[a] = 0
+	cpuops.Parallel(m, 0, max(1, 4096/kdim), func(lo, hi int) { im2colRows(g, xr, cols, lo, hi) })
+	kmat := sgemm.RowMajor(kt, g.cout, kdim)
+	switch mode {
+	case convChannelsFirst:
+		return sgemm.Mul(t, kmat, sgemm.RowMajor(cols, m, kdim).T(), 0)
+	case convPerImage:
+		po := prod(g.o)
+		for i := range g.b {
+			if err := sgemm.Mul(t[i*g.cout*po:], kmat, sgemm.RowMajor(cols[i*po*kdim:], po, kdim).T(), 0); err != nil {
+				return err
 			}
 		}
+		return nil
 	}
+	return sgemm.Mul(t, sgemm.RowMajor(cols, m, kdim), kmat.T(), 0)
 }
 
-// im2colMMajor fills rows [lo, hi) of cols [B·ΠO, Cin·ΠK]: row (b, o...), column (ci, k...) holds
-// x[b, ci, o·st − lo + k·kdil] (0 outside the input).
-func im2colMMajor(g convGeom, x, cols []float32, lo, hi int) {
+// im2colRows fills rows [lo, hi) of cols [B·ΠO, ΠK·Cin]: row (b, o...) holds, for each kernel tap
+// k..., the Cin channels of pixel o·st − lo + k·kdil of image b of xr (zeros outside the image).
+func im2colRows(g convGeom, xr, cols []float32, lo, hi int) {
 	r := len(g.s)
 	last := r - 1
-	kdim := g.cin * prod(g.k)
+	kdim := prod(g.k) * g.cin
+	sStr := cpuops.RowMajorStrides(g.s) // pixel strides of the input
 	o := make([]int, r)
-	outer := append([]int{g.cin}, g.k[:last]...) // (ci, k_0..k_{r-2})
-	kIdx := make([]int, len(outer))
+	kIdx := make([]int, r)
 	for row := lo; row < hi; row++ {
 		rem := row
 		for j := last; j >= 0; j-- {
 			o[j] = rem % g.o[j]
 			rem /= g.o[j]
 		}
-		bi := rem
+		img := rem * prod(g.s)
 		dst := cols[row*kdim : (row+1)*kdim]
 		c := o[last]*g.st[last] - g.lo[last]
 		t0, t1 := validRange(g.kdil[last], c, g.s[last], g.k[last])
-		step := g.kdil[last] * g.xs[last]
+		runLen := g.k[last] * g.cin
 		clear(kIdx)
-		for pos := 0; pos < kdim; pos += g.k[last] {
-			off, in := bi*g.xb+kIdx[0]*g.xc, true
+		for pos := 0; pos < kdim; pos += runLen {
+			pix, in := img, true
 			for j := range last {
-				p := o[j]*g.st[j] - g.lo[j] + kIdx[1+j]*g.kdil[j]
+				p := o[j]*g.st[j] - g.lo[j] + kIdx[j]*g.kdil[j]
 				if p < 0 || p >= g.s[j] {
 					in = false
 					break
 				}
-				off += p * g.xs[j]
+				pix += p * sStr[j]
 			}
-			run := dst[pos : pos+g.k[last]]
-			if !in {
+			run := dst[pos : pos+runLen]
+			if !in || t0 >= t1 {
 				clear(run)
 			} else {
-				clear(run[:t0])
-				src := off + (t0*g.kdil[last]+c)*g.xs[last]
+				clear(run[:t0*g.cin])
 				for t := t0; t < t1; t++ {
-					run[t] = x[src]
-					src += step
+					src := (pix + t*g.kdil[last] + c) * g.cin
+					copy(run[t*g.cin:(t+1)*g.cin], xr[src:src+g.cin])
 				}
-				clear(run[t1:])
+				clear(run[t1*g.cin:])
 			}
-			for a := len(outer) - 1; a >= 0; a-- {
-				if kIdx[a]++; kIdx[a] < outer[a] {
+			for a := last - 1; a >= 0; a-- {
+				if kIdx[a]++; kIdx[a] < g.k[a] {
 					break
 				}
 				kIdx[a] = 0
@@ -354,58 +332,44 @@ func im2colMMajor(g convGeom, x, cols []float32, lo, hi int) {
 	}
 }
 
-// convCol2im computes t [Cout, B, O...] for an input with dilation: p [ΠK·Cout, B·ΠS] = kernel
-// [ΠK·Cout, Cin] · x [Cin, B·ΠS], then every p[(k, co), (b, i)] is added to t[co, b, o] for the o
-// with o·st = i·dil + lo − k·kdil (when there is one).
-func convCol2im(b *simplego.Backend, g convGeom, ax backends.ConvolveAxesConfig, x []float32, xd []int, w []float32, wd []int, t []float32) error {
+// convCol2im computes the pixel rows t [B·ΠO, Cout] for pixel rows xr [B, S..., Cin] with input
+// dilation: p [B·ΠS, ΠK·Cout] = xr [B·ΠS, Cin] · kernel [Cin, ΠK·Cout], then every run
+// p[(b, i), (k, ·)] is added to t[(b, o), ·] for the o with o·st = i·dil + lo − k·kdil (when there
+// is one). Images are split over the cores (their outputs are disjoint).
+func convCol2im(b *simplego.Backend, g convGeom, ax backends.ConvolveAxesConfig, xr, w []float32, wd []int, t []float32) error {
 	r := len(g.s)
 	nk, ns, no := prod(g.k), prod(g.s), prod(g.o)
-	xPerm := append([]int{ax.InputChannels, ax.InputBatch}, ax.InputSpatial...)
-	xt, xBuf, err := permuted(b, x, xd, xPerm)
-	if err != nil {
-		return err
-	}
-	if xBuf != nil {
-		defer simplegoPutBuffer(b, xBuf)
-	}
-	kPerm := append(append([]int{}, ax.KernelSpatial...), ax.KernelOutputChannels, ax.KernelInputChannels)
-	kt, kBuf, err := permuted(b, w, wd, kPerm)
+	kt, kBuf, err := permuted(b, w, wd, append(append([]int{ax.KernelInputChannels}, ax.KernelSpatial...), ax.KernelOutputChannels))
 	if err != nil {
 		return err
 	}
 	if kBuf != nil {
 		defer simplegoPutBuffer(b, kBuf)
 	}
-	rows, n := nk*g.cout, g.b*ns
+	rows, n := g.b*ns, nk*g.cout
 	pBuf, p := tempBuffer(b, rows*n)
 	if pBuf == nil {
 		return fmt.Errorf("backend finalized")
 	}
 	defer simplegoPutBuffer(b, pBuf)
-	if err := sgemm.Mul(p, sgemm.RowMajor(kt, rows, g.cin), sgemm.RowMajor(xt, g.cin, n), 0); err != nil {
+	if err := sgemm.Mul(p, sgemm.RowMajor(xr, rows, g.cin), sgemm.RowMajor(kt, g.cin, n), 0); err != nil {
 		return err
 	}
-	clear(t[:g.cout*g.b*no])
+	clear(t[:g.b*no*g.cout])
 	oStr := cpuops.RowMajorStrides(g.o)
 	last := r - 1
-	cpuops.Parallel(g.cout, 0, 1, func(lo, hi int) {
+	cpuops.Parallel(g.b, 0, 1, func(lo, hi int) {
+		iIdx := make([]int, r)
 		k := make([]int, r)
-		outer := append([]int{g.b}, g.s[:last]...) // (b, i_0..i_{r-2})
-		iIdx := make([]int, len(outer))
-		for co := lo; co < hi; co++ {
-			for kk := range nk {
-				rem := kk
-				for j := last; j >= 0; j-- {
-					k[j] = rem % g.k[j]
-					rem /= g.k[j]
-				}
-				prow := p[(kk*g.cout+co)*n : (kk*g.cout+co+1)*n]
-				c := g.lo[last] - k[last]*g.kdil[last] // q = i·dil + c on the last axis
-				clear(iIdx)
-				for pos := 0; pos < n; pos += g.s[last] {
-					off, in := (co*g.b+iIdx[0])*no, true
-					for j := range last {
-						q := iIdx[1+j]*g.dil[j] + g.lo[j] - k[j]*g.kdil[j]
+		for bi := lo; bi < hi; bi++ {
+			clear(iIdx)
+			for pix := 0; pix < ns; pix++ {
+				prow := p[(bi*ns+pix)*n : (bi*ns+pix+1)*n]
+				clear(k)
+				for kk := 0; kk < nk; kk++ {
+					off, in := bi*no, true
+					for j := range r {
+						q := iIdx[j]*g.dil[j] + g.lo[j] - k[j]*g.kdil[j]
 						if q < 0 || q%g.st[j] != 0 || q/g.st[j] >= g.o[j] {
 							in = false
 							break
@@ -413,27 +377,23 @@ func convCol2im(b *simplego.Backend, g convGeom, ax backends.ConvolveAxesConfig,
 						off += q / g.st[j] * oStr[j]
 					}
 					if in {
-						src := prow[pos : pos+g.s[last]]
-						dst := t[off : off+g.o[last]]
-						if st := g.st[last]; st == 1 {
-							i0, i1 := validRange(g.dil[last], c, g.o[last], g.s[last])
-							for i := i0; i < i1; i++ {
-								dst[i*g.dil[last]+c] += src[i]
-							}
-						} else {
-							for i, v := range src {
-								if q := i*g.dil[last] + c; q >= 0 && q%st == 0 && q/st < g.o[last] {
-									dst[q/st] += v
-								}
-							}
+						dst := t[off*g.cout : (off+1)*g.cout]
+						for c, v := range prow[kk*g.cout : (kk+1)*g.cout] {
+							dst[c] += v
 						}
 					}
-					for a := len(outer) - 1; a >= 0; a-- {
-						if iIdx[a]++; iIdx[a] < outer[a] {
+					for a := last; a >= 0; a-- {
+						if k[a]++; k[a] < g.k[a] {
 							break
 						}
-						iIdx[a] = 0
+						k[a] = 0
 					}
+				}
+				for a := last; a >= 0; a-- {
+					if iIdx[a]++; iIdx[a] < g.s[a] {
+						break
+					}
+					iIdx[a] = 0
 				}
 			}
 		}

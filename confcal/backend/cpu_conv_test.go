@@ -111,7 +111,14 @@ func TestCPUConvGeneral(t *testing.T) {
 		cases = append(cases,
 			convCase{b: 3, cin: 2, cout: 2, h: 8, w: 6, kh: 4, kw: 2, st: [2]int{2, 1}, lo: [2]int{1, 0}, hi: [2]int{2, 1}, dil: [2]int{1, 3}, kdil: [2]int{2, 1}, layout: layout},
 			convCase{b: 2, cin: 3, cout: 2, h: 7, w: 9, kh: 2, kw: 3, st: [2]int{1, 2}, lo: [2]int{-1, 1}, hi: [2]int{0, -1}, dil: [2]int{1, 1}, kdil: [2]int{1, 2}, layout: layout},
-			convCase{b: 2, cin: 3, cout: 2, h: 7, w: 9, kh: 2, kw: 3, st: [2]int{1, 1}, lo: [2]int{-1, 2}, hi: [2]int{1, -2}, dil: [2]int{2, 3}, kdil: [2]int{1, 2}, layout: layout})
+			convCase{b: 2, cin: 3, cout: 2, h: 7, w: 9, kh: 2, kw: 3, st: [2]int{1, 1}, lo: [2]int{-1, 2}, hi: [2]int{1, -2}, dil: [2]int{2, 3}, kdil: [2]int{1, 2}, layout: layout},
+			// At least 64 output pixels per image (NCHW: one product per image).
+			convCase{b: 3, cin: 5, cout: 4, h: 12, w: 10, kh: 3, kw: 3, st: [2]int{1, 1}, lo: [2]int{1, 1}, hi: [2]int{1, 1}, dil: [2]int{1, 1}, kdil: [2]int{1, 1}, layout: layout},
+			convCase{b: 1, cin: 2, cout: 3, h: 17, w: 11, kh: 4, kw: 2, st: [2]int{1, 1}, lo: [2]int{0, 0}, hi: [2]int{0, 0}, dil: [2]int{1, 1}, kdil: [2]int{1, 1}, layout: layout},
+			// Wider channels.
+			convCase{b: 2, cin: 64, cout: 5, h: 5, w: 4, kh: 3, kw: 3, st: [2]int{1, 1}, lo: [2]int{1, 1}, hi: [2]int{1, 1}, dil: [2]int{1, 1}, kdil: [2]int{1, 1}, layout: layout},
+			convCase{b: 3, cin: 70, cout: 4, h: 4, w: 3, kh: 2, kw: 3, st: [2]int{1, 1}, lo: [2]int{1, 2}, hi: [2]int{0, 1}, dil: [2]int{2, 1}, kdil: [2]int{1, 1}, layout: layout},
+			convCase{b: 2, cin: 64, cout: 3, h: 9, w: 8, kh: 2, kw: 2, st: [2]int{1, 1}, lo: [2]int{0, 0}, hi: [2]int{0, 0}, dil: [2]int{1, 1}, kdil: [2]int{1, 1}, layout: layout})
 	}
 	for _, c := range cases {
 		ax, xd, wd := c.axesOf()

@@ -120,8 +120,96 @@ func execReverse(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Bu
 	if err1 != nil || err2 != nil {
 		return nil, fmt.Errorf("Reverse: dtype %s not supported by the cpu backend", shape.DType)
 	}
-	reverseBytes(dst, src, es, shape.Dimensions, axes)
+	switch es {
+	case 4:
+		reverseElems(asElems[uint32](dst), asElems[uint32](src), shape.Dimensions, axes)
+	case 8:
+		reverseElems(asElems[uint64](dst), asElems[uint64](src), shape.Dimensions, axes)
+	default:
+		reverseBytes(dst, src, es, shape.Dimensions, axes)
+	}
 	return out, nil
+}
+
+// asElems reinterprets bytes as elements of 4 or 8 bytes (buffer data is aligned for its dtype).
+func asElems[E uint32 | uint64](b []byte) []E {
+	var e E
+	n := len(b) / int(unsafe.Sizeof(e))
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*E)(unsafe.Pointer(&b[0])), n)
+}
+
+// reverseElems is reverseBytes for elements moved as whole words, rows split over the cores.
+// Neighbouring axes that are both reversed or both kept are merged first (reversing a block along
+// all its axes reverses its flat order), so a kernel [O, I, k, k] reversed in space is rows of k·k
+// reversed as a whole.
+func reverseElems[E uint32 | uint64](dst, src []E, dims, axes []int) {
+	n := prod(dims)
+	if n == 0 {
+		return
+	}
+	if len(dims) == 0 {
+		dst[0] = src[0]
+		return
+	}
+	flag := make([]bool, len(dims))
+	for _, a := range axes {
+		flag[a] = true
+	}
+	var md []int
+	var rev []bool
+	for a, d := range dims {
+		if d == 1 {
+			continue // a size-1 axis reverses to itself
+		}
+		if k := len(md) - 1; k >= 0 && rev[k] == flag[a] {
+			md[k] *= d
+			continue
+		}
+		md, rev = append(md, d), append(rev, flag[a])
+	}
+	if len(md) == 0 {
+		md, rev = []int{1}, []bool{false}
+	}
+	dims = md
+	r := len(dims)
+	strides := cpuops.RowMajorStrides(dims)
+	last := r - 1
+	dl := dims[last]
+	cpuops.Parallel(n/dl, 0, max(1, 4096/dl), func(lo, hi int) {
+		idx := make([]int, r)
+		rem := lo
+		for a := last - 1; a >= 0; a-- {
+			idx[a] = rem % dims[a]
+			rem /= dims[a]
+		}
+		for row := lo; row < hi; row++ {
+			base := 0
+			for a := range last {
+				x := idx[a]
+				if rev[a] {
+					x = dims[a] - 1 - x
+				}
+				base += x * strides[a]
+			}
+			d, s := dst[row*dl:(row+1)*dl], src[base:base+dl]
+			if rev[last] {
+				for i, v := range s {
+					d[dl-1-i] = v
+				}
+			} else {
+				copy(d, s)
+			}
+			for a := last - 1; a >= 0; a-- {
+				if idx[a]++; idx[a] < dims[a] {
+					break
+				}
+				idx[a] = 0
+			}
+		}
+	})
 }
 
 // reverseBytes writes into dst the elements of src (dimensions dims) with the axes reversed.

@@ -45,6 +45,12 @@ var originalConv = VJPRegistration[NodeTypeConvGeneral]
 
 func init() {
 	VJPRegistration[NodeTypeConvGeneral] = ConvGeneralVJP
+	if VJPRegistration[NodeTypeReverse] == nil {
+		VJPRegistration[NodeTypeReverse] = reverseVJP
+	}
+	if VJPRegistration[NodeTypePad] == nil {
+		VJPRegistration[NodeTypePad] = padVJP
+	}
 }
 
 // UseGoMLXConvGradient registers GoMLX's own ConvGeneral gradient (on = true) or this package's
@@ -136,7 +142,7 @@ func ConvGeneralVJP(node *Node, vjps []*Node, outputShape shapes.Shape) []*Node 
 		KernelInputChannels: ax.KernelOutputChannels, KernelOutputChannels: ax.KernelInputChannels, KernelSpatial: slices.Clone(ax.KernelSpatial),
 		OutputBatch: ax.InputBatch, OutputChannels: ax.InputChannels, OutputSpatial: slices.Clone(ax.InputSpatial),
 	}
-	dx := convNonNegative(v, Reverse(w, ax.KernelSpatial...), dxAxes, p.inDil, dxPads, p.strides, p.kDil)
+	dx := convNonNegative(v, reversed(w, ax.KernelSpatial), dxAxes, p.inDil, dxPads, p.strides, p.kDil)
 
 	var dw *Node
 	if !inputDilated {
@@ -152,9 +158,15 @@ func ConvGeneralVJP(node *Node, vjps []*Node, outputShape shapes.Shape) []*Node 
 			KernelInputChannels: ax.InputBatch, KernelOutputChannels: ax.InputChannels, KernelSpatial: slices.Clone(ax.InputSpatial),
 			OutputBatch: ax.KernelOutputChannels, OutputChannels: ax.KernelInputChannels, OutputSpatial: slices.Clone(ax.KernelSpatial),
 		}
-		dw = Reverse(convNonNegative(v, x, altAxes, p.kDil, altPads, p.strides, p.inDil), ax.KernelSpatial...)
+		dw = reversed(convNonNegative(v, x, altAxes, p.kDil, altPads, p.strides, p.inDil), ax.KernelSpatial)
 	}
 	return []*Node{dx, dw}
+}
+
+// Conv is ConvGeneral without channel or batch groups, on every backend, where a negative padding
+// crops (see convNonNegative): confcal/nn's transposed convolution uses it.
+func Conv(input, kernel *Node, axes backends.ConvolveAxesConfig, strides []int, pads [][2]int, inDil, kDil []int) *Node {
+	return convNonNegative(input, kernel, axes, strides, pads, inDil, kDil)
 }
 
 // convNonNegative is ConvGeneral without channel or batch groups, where a negative padding crops.
@@ -180,4 +192,82 @@ func convNonNegative(input, kernel *Node, axes backends.ConvolveAxesConfig, stri
 		ones[i] = 1
 	}
 	return ConvGeneral(padded, kernel, axes, strides, make([][2]int, len(strides)), ones, kDil, 1, 1)
+}
+
+// reverseVJP is the gradient of Reverse (which GoMLX v0.26.0 does not define): the adjoint
+// reversed along the same axes. The transposed convolutions of confcal/nn reverse their kernel.
+func reverseVJP(node *Node, vjps []*Node, _ shapes.Shape) []*Node {
+	axes, ok := reverseAxes(node)
+	if !ok {
+		panic("gradfix: cannot read the axes of a Reverse node (GoMLX version other than v0.26.0?)")
+	}
+	return []*Node{reversed(vjps[0], axes)}
+}
+
+// reverseAxes returns the axes of a Reverse node.
+func reverseAxes(node *Node) ([]int, bool) {
+	if node.Type() != NodeTypeReverse {
+		return nil, false
+	}
+	n, ok := fields.Of(node)
+	if !ok {
+		return nil, false
+	}
+	in, ok := n.Struct("inputs")
+	if !ok {
+		return nil, false
+	}
+	return in.Ints("axes")
+}
+
+// reversed is Reverse(x, axes...), except that when x is itself a Reverse along the same axes it
+// returns that Reverse's input (a transposed convolution reverses its kernel, and the gradients
+// reverse it back: no need to move the kernel twice).
+func reversed(x *Node, axes []int) *Node {
+	if inner, ok := reverseAxes(x); ok {
+		a, b := slices.Clone(inner), slices.Clone(axes)
+		slices.Sort(a)
+		slices.Sort(b)
+		if slices.Equal(slices.Compact(a), slices.Compact(b)) {
+			return x.Inputs()[0]
+		}
+	}
+	return Reverse(x, axes...)
+}
+
+// padVJP is the gradient of Pad (which GoMLX v0.26.0 does not define) with respect to its operand:
+// the elements of the adjoint at the operand's positions (zero for cropped ones). The fill value
+// gets no gradient (the padding of convNonNegative is a constant zero).
+func padVJP(node *Node, vjps []*Node, _ shapes.Shape) []*Node {
+	var cfg []backends.PadAxis
+	n, ok := fields.Of(node)
+	if ok {
+		var in fields.Struct
+		if in, ok = n.Struct("inputs"); ok {
+			ok = in.Copy("axesConfig", &cfg)
+		}
+	}
+	x := node.Inputs()[0]
+	if !ok || len(cfg) != x.Rank() {
+		panic("gradfix: cannot read the configuration of a Pad node (GoMLX version other than v0.26.0?)")
+	}
+	v := vjps[0]
+	// Undo the cropping (negative Start/End) with zeros, then take every (Interior+1)-th element
+	// from Start on.
+	undo := make([]backends.PadAxis, len(cfg))
+	cropped := false
+	for a, c := range cfg {
+		undo[a] = backends.PadAxis{Start: max(0, -c.Start), End: max(0, -c.End)}
+		cropped = cropped || c.Start < 0 || c.End < 0
+	}
+	if cropped {
+		v = Pad(v, ScalarZero(v.Graph(), v.DType()), undo...)
+	}
+	specs := make([]SliceAxisSpec, len(cfg))
+	for a, c := range cfg {
+		d := x.Shape().Dimensions[a]
+		start := max(0, c.Start)
+		specs[a] = AxisRange(start, start+(d-1)*(c.Interior+1)+1).Stride(c.Interior + 1)
+	}
+	return []*Node{Slice(v, specs...), nil}
 }
