@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
@@ -155,7 +156,8 @@ func (b *cpuBuilder) SelectAndScatterMax(operand, source backends.Op, window, st
 
 // ConvGeneral implements backends.Builder: simplego's, with nil strides meaning 1 on every spatial
 // axis as in XLA (simplego v0.26.0's shape inference reads them as 0 and fails, which breaks GoMLX's
-// own convolution gradient, built with nil strides).
+// own convolution gradient, built with nil strides). A float32 convolution whose kernel is a
+// Reverse along the kernel's spatial axes reads the Reverse's input instead (see fusedConv).
 func (b *cpuBuilder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveAxesConfig, strides []int, paddings [][2]int,
 	inputDilations, kernelDilations []int, channelGroupCount, batchGroupCount int) (backends.Op, error) {
 	if n, ok := input.(*simplego.Node); ok && len(strides) == 0 {
@@ -166,5 +168,68 @@ func (b *cpuBuilder) ConvGeneral(input, kernel backends.Op, axes backends.Convol
 			}
 		}
 	}
-	return b.Builder.ConvGeneral(input, kernel, axes, strides, paddings, inputDilations, kernelDilations, channelGroupCount, batchGroupCount)
+	plain, err := b.Builder.ConvGeneral(input, kernel, axes, strides, paddings, inputDilations, kernelDilations, channelGroupCount, batchGroupCount)
+	if err != nil {
+		return nil, err
+	}
+	src, ok := reversedKernel(kernel, axes.KernelSpatial)
+	if !ok || simplegoConvGeneral == nil {
+		return plain, nil
+	}
+	pn := plain.(*simplego.Node)
+	fused := simplegoNewNode(b.Builder, backends.OpTypeConvGeneral, simplegoInternal.nodeShapeOf(pn), simplegoInternal.nodeInputsOf(pn)[0], src)
+	setNodeData(fused, &fusedConv{plain: pn})
+	return fused, nil
+}
+
+// fusedConv is the parameter of a ConvGeneral node built by cpuBuilder on the input of a Reverse
+// of its kernel along the kernel's spatial axes (the input gradient of a convolution, and a
+// transposed convolution, convolve with the reversed kernel): the convolution reads the kernel
+// taps in reverse order, so the reversed copy is never made. plain is the same convolution on the
+// Reverse node, as simplego built it (not executed: nothing uses it), for its parameters and for
+// the fallback.
+type fusedConv struct {
+	plain *simplego.Node
+}
+
+// fallback runs simplego's ConvGeneral on a reversed copy of the kernel.
+func (f *fusedConv) fallback(b *simplego.Backend, inputs []*simplego.Buffer) (*simplego.Buffer, bool, error) {
+	in := simplegoInternal
+	axes, _ := in.nodeDataOf(in.nodeInputsOf(f.plain)[1]).([]int)
+	ks := in.bufShapeOf(inputs[1])
+	rev := simplegoGetBufferForShape(b, ks)
+	if rev == nil {
+		return nil, true, fmt.Errorf("ConvGeneral: backend finalized")
+	}
+	defer simplegoPutBuffer(b, rev)
+	src, es, err1 := bytesOf(inputs[1])
+	dst, _, err2 := bytesOf(rev)
+	if err1 != nil || err2 != nil {
+		return nil, true, fmt.Errorf("ConvGeneral: kernel dtype %s not supported", ks.DType)
+	}
+	reverseBytes(dst, src, es, ks.Dimensions, axes)
+	out, err := simplegoConvGeneral(b, f.plain, []*simplego.Buffer{inputs[0], rev}, []bool{false, false})
+	return out, true, err
+}
+
+// reversedKernel returns the input of kernel when kernel is a Reverse node (built by cpuBuilder)
+// along exactly the axes spatial, of dtype float32.
+func reversedKernel(kernel backends.Op, spatial []int) (*simplego.Node, bool) {
+	in := simplegoInternal
+	k, ok := kernel.(*simplego.Node)
+	if !ok || in.nodeOpTypeOf(k) != backends.OpTypeReverse || in.nodeShapeOf(k).DType != dtypes.Float32 {
+		return nil, false
+	}
+	axes, ok := in.nodeDataOf(k).([]int)
+	inputs := in.nodeInputsOf(k)
+	if !ok || len(inputs) != 1 {
+		return nil, false
+	}
+	a, s := slices.Clone(axes), slices.Clone(spatial)
+	slices.Sort(a)
+	slices.Sort(s)
+	if !slices.Equal(slices.Compact(a), s) {
+		return nil, false
+	}
+	return inputs[0], true
 }

@@ -77,6 +77,17 @@ type convGeom struct {
 	s, k, o      []int // input, kernel and output spatial sizes
 	st, lo       []int // strides, low paddings
 	dil, kdil    []int // input and kernel dilations
+	// flip: the kernel buffer is the reverse, along its spatial axes, of the convolution's kernel
+	// (see fusedConv): tap k of the convolution is tap K−1−k of the buffer.
+	flip bool
+}
+
+// tap returns the convolution's kernel index on spatial axis j for tap k of the kernel buffer.
+func (g convGeom) tap(j, k int) int {
+	if g.flip {
+		return g.k[j] - 1 - k
+	}
+	return k
 }
 
 // tempBuffer returns a float32 scratch buffer of n elements from simplego's pool.
@@ -113,6 +124,21 @@ func fastConvGeneral(b *simplego.Backend, node *simplego.Node, inputs []*simpleg
 	if len(inputs) != 2 {
 		return nil, false, nil
 	}
+	data := in.nodeDataOf(node)
+	if fused, isFused := data.(*fusedConv); isFused {
+		out, ok, err := fastConvGeneralOf(b, node, in.nodeDataOf(fused.plain), inputs, true)
+		if ok || err != nil {
+			return out, true, err
+		}
+		return fused.fallback(b, inputs)
+	}
+	return fastConvGeneralOf(b, node, data, inputs, false)
+}
+
+// fastConvGeneralOf is fastConvGeneral for a node with simplego's parameters data, whose kernel
+// buffer is reversed in space when flip is set.
+func fastConvGeneralOf(b *simplego.Backend, node *simplego.Node, data any, inputs []*simplego.Buffer, flip bool) (*simplego.Buffer, bool, error) {
+	in := simplegoInternal
 	x, w := in.float32sOf(inputs[0]), in.float32sOf(inputs[1])
 	xd, wd := in.bufShapeOf(inputs[0]).Dimensions, in.bufShapeOf(inputs[1]).Dimensions
 	outShape := in.nodeShapeOf(node)
@@ -121,13 +147,13 @@ func fastConvGeneral(b *simplego.Backend, node *simplego.Node, inputs []*simpleg
 	if x == nil || w == nil || r < 1 || len(wd) != len(xd) || len(od) != len(xd) {
 		return nil, false, nil
 	}
-	spec, ok := readConvSpec(in.nodeDataOf(node), r)
+	spec, ok := readConvSpec(data, r)
 	if !ok || spec.channelGroups != 1 || spec.batchGrp != 1 {
 		return nil, false, nil
 	}
 	ax := spec.axes
 	g := convGeom{b: xd[ax.InputBatch], cin: xd[ax.InputChannels], cout: wd[ax.KernelOutputChannels],
-		st: spec.strides, dil: spec.inDil, kdil: spec.kerDil}
+		st: spec.strides, dil: spec.inDil, kdil: spec.kerDil, flip: flip}
 	if wd[ax.KernelInputChannels] != g.cin || od[ax.OutputBatch] != g.b || od[ax.OutputChannels] != g.cout {
 		return nil, false, nil
 	}
@@ -298,13 +324,12 @@ func im2colRows(g convGeom, xr, cols []float32, lo, hi int) {
 		img := rem * prod(g.s)
 		dst := cols[row*kdim : (row+1)*kdim]
 		c := o[last]*g.st[last] - g.lo[last]
-		t0, t1 := validRange(g.kdil[last], c, g.s[last], g.k[last])
 		runLen := g.k[last] * g.cin
 		clear(kIdx)
 		for pos := 0; pos < kdim; pos += runLen {
 			pix, in := img, true
 			for j := range last {
-				p := o[j]*g.st[j] - g.lo[j] + kIdx[j]*g.kdil[j]
+				p := o[j]*g.st[j] - g.lo[j] + g.tap(j, kIdx[j])*g.kdil[j]
 				if p < 0 || p >= g.s[j] {
 					in = false
 					break
@@ -312,15 +337,14 @@ func im2colRows(g convGeom, xr, cols []float32, lo, hi int) {
 				pix += p * sStr[j]
 			}
 			run := dst[pos : pos+runLen]
-			if !in || t0 >= t1 {
-				clear(run)
-			} else {
-				clear(run[:t0*g.cin])
-				for t := t0; t < t1; t++ {
-					src := (pix + t*g.kdil[last] + c) * g.cin
-					copy(run[t*g.cin:(t+1)*g.cin], xr[src:src+g.cin])
+			for t := range g.k[last] {
+				cell := run[t*g.cin : (t+1)*g.cin]
+				if p := c + g.tap(last, t)*g.kdil[last]; in && p >= 0 && p < g.s[last] {
+					src := (pix + p) * g.cin
+					copy(cell, xr[src:src+g.cin])
+				} else {
+					clear(cell)
 				}
-				clear(run[t1*g.cin:])
 			}
 			for a := last - 1; a >= 0; a-- {
 				if kIdx[a]++; kIdx[a] < g.k[a] {
@@ -369,7 +393,7 @@ func convCol2im(b *simplego.Backend, g convGeom, ax backends.ConvolveAxesConfig,
 				for kk := 0; kk < nk; kk++ {
 					off, in := bi*no, true
 					for j := range r {
-						q := iIdx[j]*g.dil[j] + g.lo[j] - k[j]*g.kdil[j]
+						q := iIdx[j]*g.dil[j] + g.lo[j] - g.tap(j, k[j])*g.kdil[j]
 						if q < 0 || q%g.st[j] != 0 || q/g.st[j] >= g.o[j] {
 							in = false
 							break

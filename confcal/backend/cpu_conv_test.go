@@ -151,3 +151,74 @@ func TestCPUConvGeneral(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUConvReversedKernel checks convolutions whose kernel is a Reverse along its spatial axes
+// (the cpu backend reads the kernel taps in reverse instead of reversing): against the definition
+// with the kernel reversed by hand, through the fast path and, with channel groups, through
+// simplego's executor on a reversed copy.
+func TestCPUConvReversedKernel(t *testing.T) {
+	cpu, _ := cpuAndPlain(t)
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, c := range []convCase{
+		{b: 2, cin: 3, cout: 4, h: 7, w: 6, kh: 3, kw: 2, st: [2]int{1, 2}, lo: [2]int{2, 1}, hi: [2]int{1, 1}, dil: [2]int{1, 1}, kdil: [2]int{1, 2}, layout: "NCHW"},
+		{b: 1, cin: 2, cout: 3, h: 5, w: 4, kh: 4, kw: 4, st: [2]int{1, 1}, lo: [2]int{2, 2}, hi: [2]int{2, 2}, dil: [2]int{2, 2}, kdil: [2]int{1, 1}, layout: "NHWC"},
+		{b: 3, cin: 2, cout: 2, h: 6, w: 6, kh: 2, kw: 3, st: [2]int{2, 1}, lo: [2]int{0, 1}, hi: [2]int{1, 0}, dil: [2]int{1, 2}, kdil: [2]int{1, 1}, layout: "CNHW"},
+	} {
+		ax, xd, wd := c.axesOf()
+		x := make([]float32, prod(xd))
+		w := make([]float32, prod(wd))
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		for i := range w {
+			w[i] = float32(rng.NormFloat64())
+		}
+		// w reversed by hand along the kernel's spatial axes.
+		wr := make([]float32, len(w))
+		str := []int{wd[1] * wd[2] * wd[3], wd[2] * wd[3], wd[3], 1}
+		for i := range w {
+			idx := []int{i / str[0], i / str[1] % wd[1], i / str[2] % wd[2], i % wd[3]}
+			for _, a := range ax.KernelSpatial {
+				idx[a] = wd[a] - 1 - idx[a]
+			}
+			wr[idx[0]*str[0]+idx[1]*str[1]+idx[2]*str[2]+idx[3]] = w[i]
+		}
+		want, _ := referenceConv(c, x, wr)
+		pads := [][2]int{{c.lo[0], c.hi[0]}, {c.lo[1], c.hi[1]}}
+		got := MustExecOnce(cpu, func(xn, wn *Node) *Node {
+			return ConvGeneral(xn, Reverse(wn, ax.KernelSpatial...), ax, c.st[:], pads, c.dil[:], c.kdil[:], 1, 1)
+		}, tensors.FromFlatDataAndDimensions(x, xd...), tensors.FromFlatDataAndDimensions(w, wd...))
+		for i, v := range tensors.MustCopyFlatData[float32](got) {
+			if math.Abs(float64(v)-want[i]) > 1e-4*(1+math.Abs(want[i])) {
+				t.Fatalf("%+v: [%d] = %g, want %g", c, i, v, want[i])
+			}
+		}
+	}
+	// Channel groups (2 groups of 2 input channels, kernel [Cout=4, 2, 3, 3]): simplego's executor
+	// on the reversed kernel; compared with the two halves convolved separately.
+	x := make([]float32, 1*4*5*5)
+	w := make([]float32, 4*2*3*3)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	for i := range w {
+		w[i] = float32(rng.NormFloat64())
+	}
+	ax, _, _ := (convCase{layout: "NCHW"}).axesOf()
+	outs := MustExecOnceN(cpu, func(xn, wn *Node) []*Node {
+		wr := Reverse(wn, 2, 3)
+		grouped := ConvGeneral(xn, wr, ax, []int{1, 1}, nil, nil, []int{1, 1}, 2, 1)
+		half := func(i int) *Node {
+			xi := Slice(xn, AxisRange(), AxisRange(2*i, 2*i+2))
+			wi := Slice(wn, AxisRange(2*i, 2*i+2))
+			return ConvGeneral(xi, Reverse(wi, 2, 3), ax, []int{1, 1}, nil, nil, nil, 1, 1)
+		}
+		return []*Node{grouped, Concatenate([]*Node{half(0), half(1)}, 1)}
+	}, tensors.FromFlatDataAndDimensions(x, 1, 4, 5, 5), tensors.FromFlatDataAndDimensions(w, 4, 2, 3, 3))
+	g, h := tensors.MustCopyFlatData[float32](outs[0]), tensors.MustCopyFlatData[float32](outs[1])
+	for i := range h {
+		if math.Abs(float64(g[i]-h[i])) > 1e-4*(1+math.Abs(float64(h[i]))) {
+			t.Fatalf("grouped [%d] = %g, per group %g", i, g[i], h[i])
+		}
+	}
+}

@@ -51,11 +51,15 @@ func ignoreOwned(f func(*simplego.Backend, *simplego.Node, []*simplego.Buffer) (
 	}
 }
 
+// simplegoConvGeneral is simplego's own ConvGeneral executor (the fallback of fused convolutions).
+var simplegoConvGeneral simplegoExecutor
+
 // opCounts counts, per op type, the runs on the replacement and on simplego's executor.
 var opCounts [backends.OpTypeLast][2]atomic.Int64
 
 // installFastOps puts the replacements into simplego's executor table, keeping the originals.
 func installFastOps() {
+	simplegoConvGeneral = simplegoNodeExecutors[backends.OpTypeConvGeneral]
 	for op, fast := range fastOps {
 		original := simplegoNodeExecutors[op]
 		if original == nil {
