@@ -182,8 +182,9 @@ func fastConvGeneralOf(b *simplego.Backend, node *simplego.Node, data any, input
 	// never touch the padding; with input dilation only col2im is implemented.
 	useCol2im := hasDil || prod(g.s) < prod(g.o)
 	// The product comes out as pixel rows [B, O..., Cout], as [Cout, B, O...] (im2col only), or,
-	// for an [B, Cout, O...] output with at least 64 pixels per image, one product per image
-	// straight into the output (im2col only). T is that result, transposed into the output unless
+	// for an [B, Cout, O...] output with at least 64 pixels per image and a kernel of at most 64Ki
+	// values (each product packs the kernel again), one product per image straight into the output
+	// (im2col only). T is that result, transposed into the output unless
 	// its layout is the output's.
 	isOrder := func(order []int) bool {
 		for i, a := range order {
@@ -199,7 +200,8 @@ func fastConvGeneralOf(b *simplego.Backend, node *simplego.Node, data any, input
 	case useCol2im || isOrder(rowsOrder):
 	case isOrder(append([]int{ax.OutputChannels, ax.OutputBatch}, ax.OutputSpatial...)):
 		mode = convChannelsFirst
-	case isOrder(append([]int{ax.OutputBatch, ax.OutputChannels}, ax.OutputSpatial...)) && prod(g.o) >= 64:
+	case isOrder(append([]int{ax.OutputBatch, ax.OutputChannels}, ax.OutputSpatial...)) && prod(g.o) >= 64 &&
+		g.cout*prod(g.k)*g.cin <= 1<<16:
 		mode = convPerImage
 	}
 	direct := mode != convRows || isOrder(rowsOrder)
@@ -337,14 +339,22 @@ func im2colRows(g convGeom, xr, cols []float32, lo, hi int) {
 				pix += p * sStr[j]
 			}
 			run := dst[pos : pos+runLen]
-			for t := range g.k[last] {
-				cell := run[t*g.cin : (t+1)*g.cin]
-				if p := c + g.tap(last, t)*g.kdil[last]; in && p >= 0 && p < g.s[last] {
-					src := (pix + p) * g.cin
-					copy(cell, xr[src:src+g.cin])
-				} else {
-					clear(cell)
+			// Taps u (of the convolution's kernel) in [u0, u1) read pixel c + u·kdil of the row.
+			u0, u1 := validRange(g.kdil[last], c, g.s[last], g.k[last])
+			if !in || u0 >= u1 {
+				clear(run)
+			} else {
+				t0, t1, step := u0, u1, g.kdil[last]*g.cin // buffer taps t, source moving by step
+				if g.flip {
+					t0, t1, step = g.k[last]-u1, g.k[last]-u0, -step
 				}
+				clear(run[:t0*g.cin])
+				src := (pix + c + g.tap(last, t0)*g.kdil[last]) * g.cin
+				for t := t0; t < t1; t++ {
+					copy(run[t*g.cin:(t+1)*g.cin], xr[src:src+g.cin])
+					src += step
+				}
+				clear(run[t1*g.cin:])
 			}
 			for a := last - 1; a >= 0; a-- {
 				if kIdx[a]++; kIdx[a] < g.k[a] {
@@ -382,6 +392,22 @@ func convCol2im(b *simplego.Backend, g convGeom, ax backends.ConvolveAxesConfig,
 	clear(t[:g.b*no*g.cout])
 	oStr := cpuops.RowMajorStrides(g.o)
 	last := r - 1
+	// target[j][i·K_j + k] is the output offset along axis j (its index times its stride) that
+	// input index i reaches through kernel-buffer tap k, or -1.
+	target := make([][]int, r)
+	for j := range r {
+		target[j] = make([]int, g.s[j]*g.k[j])
+		for i := range g.s[j] {
+			for k := range g.k[j] {
+				q := i*g.dil[j] + g.lo[j] - g.tap(j, k)*g.kdil[j]
+				if q < 0 || q%g.st[j] != 0 || q/g.st[j] >= g.o[j] {
+					target[j][i*g.k[j]+k] = -1
+				} else {
+					target[j][i*g.k[j]+k] = q / g.st[j] * oStr[j]
+				}
+			}
+		}
+	}
 	cpuops.Parallel(g.b, 0, 1, func(lo, hi int) {
 		iIdx := make([]int, r)
 		k := make([]int, r)
@@ -391,16 +417,16 @@ func convCol2im(b *simplego.Backend, g convGeom, ax backends.ConvolveAxesConfig,
 				prow := p[(bi*ns+pix)*n : (bi*ns+pix+1)*n]
 				clear(k)
 				for kk := 0; kk < nk; kk++ {
-					off, in := bi*no, true
+					off := bi * no
 					for j := range r {
-						q := iIdx[j]*g.dil[j] + g.lo[j] - g.tap(j, k[j])*g.kdil[j]
-						if q < 0 || q%g.st[j] != 0 || q/g.st[j] >= g.o[j] {
-							in = false
+						o := target[j][iIdx[j]*g.k[j]+k[j]]
+						if o < 0 {
+							off = -1
 							break
 						}
-						off += q / g.st[j] * oStr[j]
+						off += o
 					}
-					if in {
+					if off >= 0 {
 						dst := t[off*g.cout : (off+1)*g.cout]
 						for c, v := range prow[kk*g.cout : (kk+1)*g.cout] {
 							dst[c] += v
