@@ -198,7 +198,10 @@ func fastConvGeneralOf(b *simplego.Backend, node *simplego.Node, data any, input
 	mode := convRows
 	switch {
 	case useCol2im || isOrder(rowsOrder):
-	case isOrder(append([]int{ax.OutputChannels, ax.OutputBatch}, ax.OutputSpatial...)):
+	case isOrder(append([]int{ax.OutputChannels, ax.OutputBatch}, ax.OutputSpatial...)) && outShape.Size() >= len(w):
+		// Channels first saves transposing the output but packs the kernel by transposes (see
+		// convIm2col): worth it when the output is the larger (the kernel gradient of a small
+		// batch's deep layers is not).
 		mode = convChannelsFirst
 	case isOrder(append([]int{ax.OutputBatch, ax.OutputChannels}, ax.OutputSpatial...)) && prod(g.o) >= 64 &&
 		g.cout*prod(g.k)*g.cin <= 1<<16:
@@ -279,7 +282,14 @@ const (
 // [B, S..., Cin] without input dilation, laid out as mode says.
 func convIm2col(b *simplego.Backend, g convGeom, ax backends.ConvolveAxesConfig, xr, w []float32, wd []int, t []float32, mode int) error {
 	kdim, m := prod(g.k)*g.cin, g.b*prod(g.o)
-	kt, kBuf, err := permuted(b, w, wd, append(append([]int{ax.KernelOutputChannels}, ax.KernelSpatial...), ax.KernelInputChannels))
+	// sgemm packs a row-major B and a column-major A by copies, the other layouts by transposes:
+	// for pixel rows the kernel is laid out as B = [ΠK·Cin, Cout]; with the output channels first
+	// it is the left operand, A = [Cout, ΠK·Cin].
+	perm := append(append(append([]int{}, ax.KernelSpatial...), ax.KernelInputChannels), ax.KernelOutputChannels)
+	if mode != convRows {
+		perm = append(append([]int{ax.KernelOutputChannels}, ax.KernelSpatial...), ax.KernelInputChannels)
+	}
+	kt, kBuf, err := permuted(b, w, wd, perm)
 	if err != nil {
 		return err
 	}
@@ -292,20 +302,19 @@ func convIm2col(b *simplego.Backend, g convGeom, ax backends.ConvolveAxesConfig,
 	}
 	defer simplegoPutBuffer(b, colsBuf)
 	cpuops.Parallel(m, 0, max(1, 4096/kdim), func(lo, hi int) { im2colRows(g, xr, cols, lo, hi) })
-	kmat := sgemm.RowMajor(kt, g.cout, kdim)
 	switch mode {
 	case convChannelsFirst:
-		return sgemm.Mul(t, kmat, sgemm.RowMajor(cols, m, kdim).T(), 0)
+		return sgemm.Mul(t, sgemm.RowMajor(kt, g.cout, kdim), sgemm.RowMajor(cols, m, kdim).T(), 0)
 	case convPerImage:
 		po := prod(g.o)
 		for i := range g.b {
-			if err := sgemm.Mul(t[i*g.cout*po:], kmat, sgemm.RowMajor(cols[i*po*kdim:], po, kdim).T(), 0); err != nil {
+			if err := sgemm.Mul(t[i*g.cout*po:], sgemm.RowMajor(kt, g.cout, kdim), sgemm.RowMajor(cols[i*po*kdim:], po, kdim).T(), 0); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return sgemm.Mul(t, sgemm.RowMajor(cols, m, kdim), kmat.T(), 0)
+	return sgemm.Mul(t, sgemm.RowMajor(cols, m, kdim), sgemm.RowMajor(kt, kdim, g.cout), 0)
 }
 
 // im2colRows fills rows [lo, hi) of cols [B·ΠO, ΠK·Cin]: row (b, o...) holds, for each kernel tap
