@@ -16,8 +16,9 @@ import (
 // ConvGeneral on the "cpu" backend, for float32 without channel or batch groups, in any axis layout,
 // with any strides, paddings (negative ones crop), kernel dilations and input dilations. The input
 // is read as pixel rows [B, S..., Cin] (one transpose unless it is laid out so already), the
-// result is computed as pixel rows [B, O..., Cout] and transposed into the output's layout (no copy
-// when that is already the layout), by one of two methods:
+// result is computed as pixel rows [B, O..., Cout] (im2col: or with the output channels first, or
+// one image at a time, when that is the output's layout) and transposed into the output's layout
+// unless it is that layout already, by one of two methods:
 //
 //   - without input dilation, im2col: the windows of the input are copied, one run of Cin
 //     channels per kernel tap, into a matrix of B·ΠO × ΠK·Cin, which one sgemm product multiplies
@@ -25,8 +26,8 @@ import (
 //     of a convolution, and the input gradient of a transposed convolution.
 //   - with input dilation (a transposed convolution, and the input gradient of a strided
 //     convolution), or when the output has more pixels than the input (the input gradient of an
-//     unpadded convolution), col2im: one sgemm product of the input pixel rows B·ΠS × Cin by the kernel as
-//     a Cin × ΠK·Cout matrix gives every input pixel's contribution to every kernel tap, which are
+//     unpadded convolution), col2im: one sgemm product of the input pixel rows B·ΠS × Cin by the
+//     kernel as a Cin × ΠK·Cout matrix gives every input pixel's contribution to every kernel tap, which are
 //     added (runs of Cout channels) onto the output pixels they land on. The zeros that input
 //     dilation inserts are never multiplied.
 

@@ -221,3 +221,27 @@ func to32(v []float64) []float32 {
 	}
 	return out
 }
+
+// TestPadAndReverseGradients checks the gradients this package registers for Pad and Reverse on
+// values worked out by hand: the gradient of Σ r ⊙ f(x) is r read back at x's positions.
+func TestPadAndReverseGradients(t *testing.T) {
+	x := [][]float32{{1, 2, 3}, {4, 5, 6}}
+	r := [][]float32{{10, 20, 30, 40, 50, 60}}
+	// Pad: rows cropped by 1 at the start (row 0 of x gone), columns [a 0 b 0 c] cropped by 1 at
+	// the start and extended by 2 at the end: [0 b 0 c 0 0] for row 1 of x. So x[1] = (4, 5, 6)
+	// sits at columns (-1, 1, 3): gradient (0, 20, 40); row 0 gets 0.
+	padGrad := MustExecOnce(backend.Must(), func(x, r *Node) *Node {
+		y := Pad(x, ScalarZero(x.Graph(), dtypes.Float32),
+			backends.PadAxis{Start: -1}, backends.PadAxis{Start: -1, End: 2, Interior: 1})
+		return Gradient(ReduceAllSum(Mul(y, r)), x)[0]
+	}, x, r)
+	if got := fmt.Sprint(padGrad.Value()); got != "[[0 0 0] [0 20 40]]" {
+		t.Errorf("Pad gradient = %s, want [[0 0 0] [0 20 40]]", got)
+	}
+	revGrad := MustExecOnce(backend.Must(), func(x, r *Node) *Node {
+		return Gradient(ReduceAllSum(Mul(Reverse(x, 0, 1), r)), x)[0]
+	}, x, [][]float32{{1, 2, 3}, {4, 5, 6}})
+	if got := fmt.Sprint(revGrad.Value()); got != "[[6 5 4] [3 2 1]]" {
+		t.Errorf("Reverse gradient = %s, want [[6 5 4] [3 2 1]]", got)
+	}
+}
