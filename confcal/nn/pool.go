@@ -19,8 +19,8 @@ import (
 // maximum of the window in row-major order, so exactly one element receives the gradient (never
 // all of them, as GoMLX's ReduceMax gradient would do); the project's CPU backend and XLA (whose
 // SelectAndScatter GoMLX builds with a ≥ comparison) both select it. NaNs: the CPU backend follows
-// PyTorch (a NaN wins, the last one of its window); XLA's max propagates NaN forward, but its
-// selection skips it.
+// PyTorch (a NaN wins, the last one of its window); on XLA the forward max propagates NaN too, but
+// the ≥ selection of the gradient does not follow PyTorch's NaN rule.
 func MaxPool2D(x *Node, window, stride, padding int) *Node {
 	return impl.pool(x, window, stride, padding)
 }
