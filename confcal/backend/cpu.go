@@ -18,10 +18,12 @@ import (
 // options are simplego's; ops run in sequence unless they say ops_parallel). It is simplego, GoMLX's pure-Go backend, with
 // every float32 matrix product (DotGeneral) computed by internal/sgemm: packed, cache-blocked, an
 // AVX2/AVX-512 micro-kernel where the CPU has one, on all cores. On a 2-core AVX-512 VM that is
-// 45–120 GFLOP/s against simplego's 2–6, and the convolutions of the paper's models are such
-// products (confcal/nn builds them as im2col + Dot). Products it cannot take as strided matrices
-// (an axis order that would need a transpose, another dtype) go to simplego's own kernel.
-// GOMLX_BACKEND=go still selects plain simplego.
+// 45–120 GFLOP/s against simplego's 2–6. The convolutions of the paper's models (ConvGeneral, see
+// cpu_conv.go) run as im2col or col2im and one such product; max pooling (ReduceWindow) and the ops
+// simplego lacks that their gradients use (SelectAndScatterMax, Reverse, Pad; cpu_builder.go) have
+// executors of their own. Products it cannot take as strided matrices (an axis order that would
+// need a transpose, another dtype) go to simplego's own kernel. GOMLX_BACKEND=go still selects
+// plain simplego, which cannot run the gradients of the CNNs.
 const CPUName = "cpu"
 
 // cpuBackend is a simplego backend whose matrix products go to sgemm.
@@ -56,6 +58,7 @@ func init() {
 	simplegoInternal, installErr = findInternals()
 	if installErr == nil {
 		installFastOps()
+		installAddedOps()
 	}
 	backends.Register(CPUName, newCPU)
 }

@@ -14,9 +14,10 @@ import (
 )
 
 // The "cpu" backend's replacements for simplego's executors of the ops a training step spends its
-// time in, for float32: DotGeneral (sgemm), Transpose, the row Gather and ScatterSum of
-// im2col/col2im, the elementwise arithmetic (with broadcasting), BroadcastInDim, ReduceSum/Max and
-// Where (cpuops). Any case they do not cover goes to simplego's own executor.
+// time in, for float32: DotGeneral and ConvGeneral (sgemm), ReduceWindow max (max pooling),
+// Transpose, the row Gather and ScatterSum, the elementwise arithmetic (with broadcasting),
+// BroadcastInDim, ReduceSum/Max and Where (cpuops). Any case they do not cover goes to simplego's
+// own executor.
 
 // fastOp is a replacement executor: ok = false means "not a case it covers", and nothing was done
 // (no input consumed). Like simplego's executors it may reuse an input it owns (owned[i]) as its
@@ -39,6 +40,8 @@ var fastOps = map[backends.OpType]fastOp{
 	backends.OpTypeReduceSum:      ignoreOwned(fastReduce(cpuops.ReduceSum)),
 	backends.OpTypeReduceMax:      ignoreOwned(fastReduce(cpuops.ReduceMax)),
 	backends.OpTypeWhere:          fastWhere,
+	backends.OpTypeConvGeneral:    ignoreOwned(fastConvGeneral),
+	backends.OpTypeReduceWindow:   ignoreOwned(fastReduceWindow),
 }
 
 // ignoreOwned adapts an executor that never reuses its inputs.
@@ -48,11 +51,15 @@ func ignoreOwned(f func(*simplego.Backend, *simplego.Node, []*simplego.Buffer) (
 	}
 }
 
+// simplegoConvGeneral is simplego's own ConvGeneral executor (the fallback of fused convolutions).
+var simplegoConvGeneral simplegoExecutor
+
 // opCounts counts, per op type, the runs on the replacement and on simplego's executor.
 var opCounts [backends.OpTypeLast][2]atomic.Int64
 
 // installFastOps puts the replacements into simplego's executor table, keeping the originals.
 func installFastOps() {
+	simplegoConvGeneral = simplegoNodeExecutors[backends.OpTypeConvGeneral]
 	for op, fast := range fastOps {
 		original := simplegoNodeExecutors[op]
 		if original == nil {

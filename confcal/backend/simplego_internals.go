@@ -50,7 +50,7 @@ var (
 
 // internals holds where simplego keeps what the replacement reads.
 type internals struct {
-	nodeShape, nodeData, bufShape, bufFlat fieldAt
+	nodeShape, nodeData, nodeInputs, nodeOpType, bufShape, bufFlat fieldAt
 }
 
 // findInternals locates the fields, or says what is missing.
@@ -64,6 +64,8 @@ func findInternals() (in internals, err error) {
 	}{
 		{&in.nodeShape, node, "shape", shapeType},
 		{&in.nodeData, node, "data", anyType},
+		{&in.nodeInputs, node, "inputs", reflect.TypeFor[[]*simplego.Node]()},
+		{&in.nodeOpType, node, "opType", reflect.TypeFor[backends.OpType]()},
 		{&in.bufShape, buf, "shape", shapeType},
 		{&in.bufFlat, buf, "flat", anyType},
 	} {
@@ -83,6 +85,14 @@ func (in internals) nodeShapeOf(n *simplego.Node) shapes.Shape {
 
 func (in internals) nodeDataOf(n *simplego.Node) any {
 	return *(*any)(unsafe.Add(unsafe.Pointer(n), in.nodeData))
+}
+
+func (in internals) nodeInputsOf(n *simplego.Node) []*simplego.Node {
+	return *(*[]*simplego.Node)(unsafe.Add(unsafe.Pointer(n), in.nodeInputs))
+}
+
+func (in internals) nodeOpTypeOf(n *simplego.Node) backends.OpType {
+	return *(*backends.OpType)(unsafe.Add(unsafe.Pointer(n), in.nodeOpType))
 }
 
 func (in internals) bufShapeOf(b *simplego.Buffer) shapes.Shape {

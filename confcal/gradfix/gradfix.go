@@ -1,6 +1,7 @@
 // Package gradfix replaces GoMLX v0.26.0's gradients of the Dot op (matrix products, used by every
-// dense layer) and of DotGeneral between matrices (the convolutions of confcal/nn) with ones built
-// from matrix products.
+// dense layer) and of DotGeneral between matrices with ones built from matrix products, and the
+// gradient of ConvGeneral (every convolution of the paper's CNNs, App. B) with a correct one for
+// every kernel size, stride, padding, dilation and input dilation (conv.go).
 //
 // GoMLX's own dotVJP computes the gradients of C[i,k] = Σ_j A[i,j] B[j,k] by broadcasting to an
 // [i, j, k] tensor, multiplying and reducing: O(i·j·k) memory and elementwise work, which made a

@@ -10,8 +10,9 @@ import (
 )
 
 // Image models take NCHW images [batch, channels, 32, 32] with values in [0, 1], as the paper's
-// experiments (MNIST expanded to 3×32×32, CIFAR-10, SVHN), and are built from confcal/nn layers, so
-// they train on the pure-Go backend as well as on XLA. Their ReLUs are nn.ReLUCtx: guided ReLUs when
+// experiments (MNIST expanded to 3×32×32, CIFAR-10, SVHN), and are built from confcal/nn layers
+// (GoMLX's native convolution and pooling ops), so the same graph trains on the project's CPU
+// backend and on XLA (cuDNN on a GPU). Their ReLUs are nn.ReLUCtx: guided ReLUs when
 // the context parameter nn.ParamGuidedReLU is set (for guided-backpropagation maps, package
 // saliency), with the same forward values.
 

@@ -127,7 +127,10 @@ func TestDCGANTrainsOnCPU(t *testing.T) {
 	}
 }
 
-// Every model's forward and gradient graph uses only ops the pure-Go backend supports, at full width.
+// Every model's training graph (forward, gradient, Adam update) uses only ops the default backend
+// supports, at full width; its convolutions are GoMLX's ConvGeneral (and its max pooling
+// ReduceWindow, with SelectAndScatterMax gradients), with no convolution or pooling built from
+// Gather/ScatterSum or ArgMax.
 func TestModelsUseSupportedOpsOnly(t *testing.T) {
 	b := backend.Must()
 	for _, tc := range []struct {
@@ -150,6 +153,21 @@ func TestModelsUseSupportedOpsOnly(t *testing.T) {
 		optim.Adam{Scope: "net", LearningRate: 1e-3}.Update(ctx, loss)
 		if bad := nn.UnsupportedOps(g, b); len(bad) > 0 {
 			t.Errorf("%s: graph uses ops the backend lacks: %s", tc.name, strings.Join(bad, ", "))
+		}
+		count := map[NodeType]int{}
+		for _, n := range g.Nodes() {
+			count[n.Type()]++
+		}
+		if count[NodeTypeConvGeneral] == 0 {
+			t.Errorf("%s: no ConvGeneral in the training graph", tc.name)
+		}
+		for _, nt := range []NodeType{NodeTypeGather, NodeTypeScatterSum, NodeTypeArgMinMax} {
+			if count[nt] > 0 {
+				t.Errorf("%s: %d %s nodes in the training graph (convolutions or pooling built by hand?)", tc.name, count[nt], nt)
+			}
+		}
+		if pools := count[NodeTypeReduceWindow]; (pools > 0) != (count[NodeTypeSelectAndScatterMax] > 0) {
+			t.Errorf("%s: %d ReduceWindow but %d SelectAndScatterMax nodes", tc.name, pools, count[NodeTypeSelectAndScatterMax])
 		}
 		want := map[string][]int{"DCGAN D": {2}, "DCGAN G": {2, 3, 32, 32}}[tc.name]
 		if want == nil {

@@ -3,48 +3,59 @@ package nn
 import (
 	"math"
 
+	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
 	"github.com/pkg/errors"
 
-	_ "github.com/confcal/confcal/confcal/gradfix" // Dot's gradient as matrix products
+	_ "github.com/confcal/confcal/confcal/gradfix" // correct gradients of ConvGeneral and Dot
 )
 
 // Conv2DOp is PyTorch's conv2d (cross-correlation, no bias, groups=1) in NCHW layout:
 // x [B, Cin, H, W], w [Cout, Cin, k, k] -> [B, Cout, Ho, Wo], with
 // Ho = (H + 2p - d(k-1) - 1)/s + 1 (likewise Wo).
 //
-// It is computed as im2col + one matrix product: the windows of x are gathered (Gather, with
-// indices precomputed from the shapes) into the matrix [B*Ho*Wo, k*k*Cin], multiplied by the
-// kernel as a [Cout, k*k*Cin] matrix (DotGeneral over k*k*Cin, whose gradient confcal/gradfix makes
-// two more such products), and the result is transposed back to NCHW. Padding taps
-// read an all-zero row appended to x's pixel rows. Forward and gradient use only Transpose,
-// Reshape, Gather, ScatterSum, DotGeneral, BroadcastInDim (zeros) and Constant (indices), all supported by
-// the pure-Go backend.
+// It is GoMLX's ConvGeneral (cuDNN on a GPU with XLA; im2col + the project's GEMM on the CPU
+// backend), whose gradient is confcal/gradfix's (GoMLX v0.26.0's own is wrong for even kernels).
 func Conv2DOp(x, w *Node, stride, padding, dilation int) *Node {
 	const op = "Conv2DOp"
 	checkConvInputs(op, x, w, stride, padding, dilation)
 	xd, wd := x.Shape().Dimensions, w.Shape().Dimensions
-	b, cin, h, wi := xd[0], xd[1], xd[2], xd[3]
-	cout, k := wd[0], wd[2]
-	if wd[1] != cin {
+	h, wi := xd[2], xd[3]
+	k := wd[2]
+	if wd[1] != xd[1] {
 		panic(errors.Errorf("nn.%s: x has %d channels but w [Cout, Cin, k, k] expects %d (x %s, w %s)",
-			op, cin, wd[1], x.Shape(), w.Shape()))
+			op, xd[1], wd[1], x.Shape(), w.Shape()))
 	}
 	ho, wo := convOutSize(h, k, stride, padding, dilation), convOutSize(wi, k, stride, padding, dilation)
 	if ho < 1 || wo < 1 {
 		panic(errors.Errorf("nn.%s: empty output %dx%d: input too small for kernel %d (dilation %d) with padding %d (x %s, w %s)",
 			op, ho, wo, k, dilation, padding, x.Shape(), w.Shape()))
 	}
-	geom := newWindowGeom(b, h, wi, k, stride, padding, dilation, ho, wo)
-	cols := im2col(toRows(x), geom) // [B*Ho*Wo, k*k*Cin]
-	// The kernel as a [Cout, k*k*Cin] matrix: one small transpose per output channel ([Cin, k*k] to
-	// [k*k, Cin]), and its gradient likewise; the product contracts the second axis of both.
-	wm := Reshape(transposeAxes(w, 0, 2, 3, 1), cout, k*k*cin)
-	return fromRows(DotGeneral(cols, []int{1}, nil, wm, []int{1}, nil), b, ho, wo) // [B, Cout, Ho, Wo]
+	pads := [][2]int{{padding, padding}, {padding, padding}}
+	return ConvGeneral(x, w, nchwAxes(1, 0), []int{stride, stride}, pads, []int{1, 1}, []int{dilation, dilation}, 1, 1)
 }
+
+// nchwAxes is the ConvolveAxesConfig of NCHW images and a kernel whose input and output channel
+// axes are kin and kout (0 and 1 in some order), spatial axes 2 and 3.
+func nchwAxes(kin, kout int) backends.ConvolveAxesConfig {
+	return backends.ConvolveAxesConfig{
+		InputBatch: 0, InputChannels: 1, InputSpatial: []int{2, 3},
+		KernelInputChannels: kin, KernelOutputChannels: kout, KernelSpatial: []int{2, 3},
+		OutputBatch: 0, OutputChannels: 1, OutputSpatial: []int{2, 3},
+	}
+}
+
+// impl holds the implementations of the convolutions and of max pooling that the layers (Conv2D,
+// ConvTranspose2D) and MaxPool2D use: GoMLX's native ops. Tests swap in the implementations the
+// models used before (oracle_test.go) to compare whole training steps.
+var impl = struct {
+	conv  func(x, w *Node, stride, padding, dilation int) *Node
+	convT func(op string, x, w *Node, stride, padding, dilation int) *Node
+	pool  func(x *Node, window, stride, padding int) *Node
+}{Conv2DOp, convTranspose2D, maxPool2D}
 
 // ConvConfig configures Conv2D and ConvTranspose2D, as PyTorch's nn.Conv2d / nn.ConvTranspose2d
 // arguments: out_channels, kernel_size, stride, padding, dilation and bias=!NoBias. Zero Stride or
@@ -92,7 +103,7 @@ func Conv2D(ctx *context.Context, x *Node, cfg ConvConfig) *Node {
 	cin := x.Shape().Dimensions[1]
 	bound := 1 / math.Sqrt(float64(cin*cfg.Kernel*cfg.Kernel))
 	w := uniformVariable(ctx, x.Graph(), "weights", bound, shapes.Make(x.DType(), cfg.Out, cin, cfg.Kernel, cfg.Kernel))
-	y := Conv2DOp(x, w, cfg.Stride, cfg.Padding, cfg.Dilation)
+	y := impl.conv(x, w, cfg.Stride, cfg.Padding, cfg.Dilation)
 	if cfg.NoBias {
 		return y
 	}

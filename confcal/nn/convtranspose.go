@@ -7,6 +7,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/pkg/errors"
+
+	"github.com/confcal/confcal/confcal/gradfix"
 )
 
 // ConvTranspose2DOp is PyTorch's conv_transpose2d (no bias, groups=1, output_padding=0,
@@ -14,22 +16,25 @@ import (
 // [B, Cout, Ho, Wo], with Ho = (H-1)s - 2p + k (likewise Wo). It is the adjoint (transpose) of
 // Conv2DOp with the same w, stride and padding.
 //
-// It is computed as one matrix product and col2im: every input pixel's channels [Cin] times the
-// kernel as a [Cin, k*k*Cout] matrix (Dot) gives its k*k contributions, which are added onto the
-// output pixels with a ScatterSum (indices precomputed from the shapes); contributions that fall in
-// the cropped border (the padding) go to an extra row that is dropped (Gather). Forward and
-// gradient use only Transpose, Reshape, Dot, ScatterSum, Gather, BroadcastInDim (zeros) and
-// Constant.
+// It is GoMLX's ConvGeneral with input dilation s (s-1 zeros between input pixels), padding
+// k-1-p and the kernel reversed in space, its channel axes read the other way round (see
+// convTranspose2D). On the CPU backend that convolution runs as one matrix product and a col2im
+// (the inserted zeros are never multiplied); its gradient is confcal/gradfix's (GoMLX v0.26.0 has
+// none for input dilation).
 func ConvTranspose2DOp(x, w *Node, stride, padding int) *Node {
 	return convTranspose2D("ConvTranspose2DOp", x, w, stride, padding, 1)
 }
 
-// convTranspose2D is ConvTranspose2DOp with a dilation d: Ho = (H-1)s - 2p + d(k-1) + 1.
+// convTranspose2D is ConvTranspose2DOp with a dilation d: Ho = (H-1)s - 2p + d(k-1) + 1. Output
+// pixel o receives x[i]·w[k] for o = i·s − p + k·d. With e = d(k−1) − p and k' = k−1−k (the
+// reversed kernel), that is o − e + k'·d = i·s: a convolution of x dilated by s and padded by e
+// (cropped where e < 0) with the kernel reversed in space, reading w [Cin, Cout, k, k] with its
+// input channels first.
 func convTranspose2D(op string, x, w *Node, stride, padding, dilation int) *Node {
 	checkConvInputs(op, x, w, stride, padding, dilation)
 	xd, wd := x.Shape().Dimensions, w.Shape().Dimensions
-	b, cin, h, wi := xd[0], xd[1], xd[2], xd[3]
-	cout, k := wd[1], wd[2]
+	cin, h, wi := xd[1], xd[2], xd[3]
+	k := wd[2]
 	if wd[0] != cin {
 		panic(errors.Errorf("nn.%s: x has %d channels but w [Cin, Cout, k, k] expects %d (x %s, w %s)",
 			op, cin, wd[0], x.Shape(), w.Shape()))
@@ -40,12 +45,9 @@ func convTranspose2D(op string, x, w *Node, stride, padding, dilation int) *Node
 		panic(errors.Errorf("nn.%s: empty output %dx%d: padding %d too large for kernel %d, stride %d (x %s, w %s)",
 			op, ho, wo, padding, k, stride, x.Shape(), w.Shape()))
 	}
-	// The output pixel (oy, ox) receives x[iy, ix] * w[ki, kj] for oy = iy*s - p + ki*d: these are the
-	// windows of a convolution of the output image (ho x wo) whose output is the input image (h x w).
-	geom := newWindowGeom(b, ho, wo, k, stride, padding, dilation, h, wi)
-	wm := Reshape(transposeAxes(w, 0, 2, 3, 1), cin, k*k*cout) // [Cin, k*k*Cout]
-	cols := Dot(toRows(x), wm)                                 // [B*H*W, k*k*Cout]
-	return fromRows(col2im(cols, geom), b, ho, wo)             // [B, Cout, Ho, Wo]
+	e := dilation*(k-1) - padding
+	pads := [][2]int{{e, e}, {e, e}}
+	return gradfix.Conv(x, Reverse(w, 2, 3), nchwAxes(0, 1), []int{1, 1}, pads, []int{stride, stride}, []int{dilation, dilation})
 }
 
 // ConvTranspose2D is PyTorch's nn.ConvTranspose2d(Cin, cfg.Out, cfg.Kernel, stride, padding,
@@ -64,7 +66,7 @@ func ConvTranspose2D(ctx *context.Context, x *Node, cfg ConvConfig) *Node {
 	cin := x.Shape().Dimensions[1]
 	bound := 1 / math.Sqrt(float64(cfg.Out*cfg.Kernel*cfg.Kernel))
 	w := uniformVariable(ctx, x.Graph(), "weights", bound, shapes.Make(x.DType(), cin, cfg.Out, cfg.Kernel, cfg.Kernel))
-	y := convTranspose2D("ConvTranspose2D", x, w, cfg.Stride, cfg.Padding, cfg.Dilation)
+	y := impl.convT("ConvTranspose2D", x, w, cfg.Stride, cfg.Padding, cfg.Dilation)
 	if cfg.NoBias {
 		return y
 	}

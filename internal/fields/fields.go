@@ -5,7 +5,10 @@
 // is detected rather than misread.
 package fields
 
-import "reflect"
+import (
+	"reflect"
+	"unsafe"
+)
 
 // Struct is a struct reached through a pointer.
 type Struct struct{ v reflect.Value }
@@ -60,4 +63,25 @@ func (s Struct) Int(name string) (int, bool) {
 		return 0, false
 	}
 	return int(f.Int()), true
+}
+
+// Copy copies field name into *dst (dst a non-nil pointer to a value of the field's exact type,
+// e.g. *[][2]int or *backends.ConvolveAxesConfig); ok is false when there is no such field of that
+// type. The struct must have been reached through a pointer (it is then addressable), which Of
+// guarantees.
+func (s Struct) Copy(name string, dst any) bool {
+	if !s.v.IsValid() {
+		return false
+	}
+	d := reflect.ValueOf(dst)
+	if d.Kind() != reflect.Pointer || d.IsNil() {
+		return false
+	}
+	f := s.v.FieldByName(name)
+	if !f.IsValid() || f.Type() != d.Elem().Type() || !f.CanAddr() {
+		return false
+	}
+	// An unexported field cannot be read through Interface(); its address can.
+	d.Elem().Set(reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem())
+	return true
 }

@@ -57,3 +57,24 @@ func TestFields(t *testing.T) {
 		t.Error("zero Struct read")
 	}
 }
+
+func TestCopy(t *testing.T) {
+	type cfg struct{ A, B int }
+	type node struct {
+		pads [][2]int
+		c    cfg
+	}
+	s, _ := Of(&node{pads: [][2]int{{1, 2}, {0, 3}}, c: cfg{4, 5}})
+	var pads [][2]int
+	var c cfg
+	if !s.Copy("pads", &pads) || fmt.Sprint(pads) != "[[1 2] [0 3]]" {
+		t.Errorf("Copy(pads) = %v", pads)
+	}
+	if !s.Copy("c", &c) || c != (cfg{4, 5}) {
+		t.Errorf("Copy(c) = %+v", c)
+	}
+	var wrong []int
+	if s.Copy("pads", &wrong) || s.Copy("nope", &pads) || s.Copy("c", c) || (Struct{}).Copy("c", &c) {
+		t.Error("Copy accepted a wrong type, a missing field, a non-pointer or a zero Struct")
+	}
+}
