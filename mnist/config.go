@@ -19,21 +19,21 @@ import (
 // CPU and in the tests; its numbers show the effects, not the paper's values.
 var Presets = params.Presets{
 	"paper": {
-		"train_n": 0, "test_n": 0, "ood_n": 10000,
+		"train_n": 0, "test_n": 0, "ood_n": 10000, "val_n": 1000, "channels": 3,
 		"cls_conv1": 128, "cls_conv2": 256, "cls_fc1": 1024, "cls_fc2": 256,
-		"batch": 128, "lr": 0.0002, "epochs": 50,
+		"batch": 128, "lr": 0.0002, "epochs": 50, "lr_decay_epoch": 0,
 		"gan_width": 1.0, "gan_batch": 128, "gan_lr": 0.0002, "gan_epochs": 50,
 	},
 	"laptop": {
-		"train_n": 0, "test_n": 0, "ood_n": 10000, "channels": 1,
+		"train_n": 0, "test_n": 0, "ood_n": 10000, "val_n": 200, "channels": 1,
 		"cls_conv1": 16, "cls_conv2": 32, "cls_fc1": 256, "cls_fc2": 128,
 		"batch": 128, "lr": 0.002, "epochs": 3, "lr_decay_epoch": 2,
 		"gan_width": 0.125, "gan_batch": 128, "gan_lr": 0.0005, "gan_epochs": 2,
 	},
 	"quick": {
-		"train_n": 1000, "test_n": 500, "ood_n": 500, "val_n": 200,
+		"train_n": 1000, "test_n": 500, "ood_n": 500, "val_n": 200, "channels": 3,
 		"cls_conv1": 8, "cls_conv2": 16, "cls_fc1": 64, "cls_fc2": 32,
-		"batch": 50, "lr": 0.002, "epochs": 8,
+		"batch": 50, "lr": 0.002, "epochs": 8, "lr_decay_epoch": 0,
 		"gan_width": 0.0625, "gan_batch": 50, "gan_lr": 0.002, "gan_epochs": 15,
 	},
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -113,6 +114,37 @@ func TestLearningRateDecay(t *testing.T) {
 		if regime == JointConfidence {
 			if lr, err := optim.LearningRate(tc.ctx, train.GeneratorScope); err != nil || math.Abs(lr-cfg.GANLR) > 1e-9 {
 				t.Errorf("generator learning rate %v (%v), want it unchanged at %v", lr, err, cfg.GANLR)
+			}
+		}
+	}
+}
+
+// A preset gives the same configuration whatever context it is applied to: the commands and notebooks
+// start from the quick preset and apply -set on top.
+func TestPresetsAreComplete(t *testing.T) {
+	for _, name := range Presets.Names() {
+		ctx, err := NewContext(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ConfigFromContext(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, from := range Presets.Names() {
+			ctx, err := NewContext(from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := params.Apply(ctx, "preset="+name, Presets); err != nil {
+				t.Fatal(err)
+			}
+			got, err := ConfigFromContext(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("preset %s applied over %s gives %+v, want %+v", name, from, got, want)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package toy2d
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -158,5 +159,36 @@ func TestZoomGrid(t *testing.T) {
 	}
 	if _, err := zoomGrid(r, vals, 0.1); err == nil {
 		t.Error("a square with fewer than 2 nodes per axis should be an error")
+	}
+}
+
+// A preset gives the same configuration whatever context it is applied to: the command and the
+// notebook start from the default preset and apply -set on top.
+func TestPresetsAreComplete(t *testing.T) {
+	for _, name := range Presets.Names() {
+		ctx, err := NewContext(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ConfigFromContext(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, from := range Presets.Names() {
+			ctx, err := NewContext(from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := params.Apply(ctx, "preset="+name, Presets); err != nil {
+				t.Fatal(err)
+			}
+			got, err := ConfigFromContext(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("preset %s applied over %s gives %+v, want %+v", name, from, got, want)
+			}
+		}
 	}
 }
