@@ -2,7 +2,6 @@ package toy2d
 
 import (
 	"bytes"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -162,33 +161,9 @@ func TestZoomGrid(t *testing.T) {
 	}
 }
 
-// A preset gives the same configuration whatever context it is applied to: the command and the
-// notebook start from the default preset and apply -set on top.
+// A preset gives the same configuration whatever preset it is applied over.
 func TestPresetsAreComplete(t *testing.T) {
-	for _, name := range Presets.Names() {
-		ctx, err := NewContext(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := ConfigFromContext(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, from := range Presets.Names() {
-			ctx, err := NewContext(from)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := params.Apply(ctx, "preset="+name, Presets); err != nil {
-				t.Fatal(err)
-			}
-			got, err := ConfigFromContext(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("preset %s applied over %s gives %+v, want %+v", name, from, got, want)
-			}
-		}
+	if err := params.Complete(Presets, NewContext, ConfigFromContext); err != nil {
+		t.Error(err)
 	}
 }

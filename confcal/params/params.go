@@ -5,6 +5,7 @@
 package params
 
 import (
+	"reflect"
 	"sort"
 	"strings"
 
@@ -59,6 +60,41 @@ func Apply(ctx *context.Context, settings string, presets Presets) error {
 	}
 	if _, err := commandline.ParseContextSettings(ctx, strings.Join(rest, ";")); err != nil {
 		return errors.Wrapf(err, "bad setting in %q", settings)
+	}
+	return nil
+}
+
+// Complete checks that every preset gives the same configuration whichever preset's context it is
+// applied over, as the commands and notebooks do (they start from a default preset and apply -set on
+// top): a key set by one preset and left out by another would leak from the first into the second.
+// newContext returns a context set to a preset, config reads the configuration from a context.
+func Complete[C any](presets Presets, newContext func(preset string) (*context.Context, error),
+	config func(*context.Context) (C, error)) error {
+	for _, name := range presets.Names() {
+		ctx, err := newContext(name)
+		if err != nil {
+			return err
+		}
+		want, err := config(ctx)
+		if err != nil {
+			return err
+		}
+		for _, from := range presets.Names() {
+			ctx, err := newContext(from)
+			if err != nil {
+				return err
+			}
+			if err := Apply(ctx, Key+"="+name, presets); err != nil {
+				return err
+			}
+			got, err := config(ctx)
+			if err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(got, want) {
+				return errors.Errorf("preset %s applied over preset %s gives %+v, want %+v", name, from, got, want)
+			}
+		}
 	}
 	return nil
 }

@@ -53,3 +53,27 @@ func TestApplyErrors(t *testing.T) {
 		t.Errorf("Names() = %v", got)
 	}
 }
+
+// Complete finds a key that one preset sets and another leaves out.
+func TestComplete(t *testing.T) {
+	newContext := func(p params.Presets) func(string) (*context.Context, error) {
+		return func(name string) (*context.Context, error) {
+			ctx := newCtx()
+			return ctx, params.Apply(ctx, params.Key+"="+name, p)
+		}
+	}
+	type cfg struct {
+		Steps int
+		LR    float64
+	}
+	read := func(ctx *context.Context) (cfg, error) {
+		return cfg{context.GetParamOr(ctx, "steps", 0), context.GetParamOr(ctx, "lr", 0.0)}, nil
+	}
+	if err := params.Complete(presets, newContext(presets), read); err != nil {
+		t.Errorf("complete presets: %v", err)
+	}
+	leaky := params.Presets{"quick": {"steps": 10, "lr": 0.5}, "paper": {"steps": 1000}}
+	if err := params.Complete(leaky, newContext(leaky), read); err == nil || !strings.Contains(err.Error(), "preset paper applied over preset quick") {
+		t.Errorf("a preset that leaves lr out: got %v", err)
+	}
+}
