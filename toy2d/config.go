@@ -10,7 +10,7 @@ import (
 )
 
 // DefaultPreset is the preset of the command line and the notebook: the paper's own setting, which
-// takes about 5 minutes on a 2-core CPU and shows both claims on (almost) every seed
+// takes about 6 minutes on a 2-core CPU and shows both claims on (almost) every seed
 // (docs/toy2d-results.md has the 10-seed table).
 const DefaultPreset = "paper"
 
