@@ -93,12 +93,7 @@ func TestHostileChild(t *testing.T) {
 
 // TestHostileArchives: size bombs and short batches get clear errors, within a hard memory limit.
 func TestHostileArchives(t *testing.T) {
-	for name := range hostileCases {
-		t.Run(name, func(t *testing.T) {
-			peak := memtest.Run(t, "TestHostileChild", name, hostileBudgetMB)
-			t.Logf("%s: peak resident memory %.1f MB", name, float64(peak)/(1<<20))
-		})
-	}
+	memtest.RunCases(t, "TestHostileChild", hostileCases, hostileBudgetMB)
 }
 
 // TestSubsetOptOut: a deliberate subset loads with Options.Subset, and the same files without it

@@ -67,12 +67,7 @@ func TestHostileChild(t *testing.T) {
 // TestHostileFiles: gzip bombs, empty files and impostors get clear errors, within a hard memory
 // limit.
 func TestHostileFiles(t *testing.T) {
-	for name := range hostileCases {
-		t.Run(name, func(t *testing.T) {
-			peak := memtest.Run(t, "TestHostileChild", name, hostileBudgetMB)
-			t.Logf("%s: peak resident memory %.1f MB", name, float64(peak)/(1<<20))
-		})
-	}
+	memtest.RunCases(t, "TestHostileChild", hostileCases, hostileBudgetMB)
 }
 
 // TestCountsChecked: without Options.Subset a split must hold MNIST's count; with it, any count

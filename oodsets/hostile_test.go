@@ -101,12 +101,7 @@ func TestHostileArchives(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes archives of up to 400,000 entries")
 	}
-	for name := range hostileCases {
-		t.Run(name, func(t *testing.T) {
-			peak := memtest.Run(t, "TestHostileChild", name, hostileBudgetMB)
-			t.Logf("%s: peak resident memory %.1f MB", name, float64(peak)/(1<<20))
-		})
-	}
+	memtest.RunCases(t, "TestHostileChild", hostileCases, hostileBudgetMB)
 }
 
 // TestArchiveEntries: an entry present twice, or leading outside the archive, is an error; a file

@@ -108,12 +108,7 @@ func TestHostileChild(t *testing.T) {
 // TestHostileFiles: compressed bombs get clear errors before they are inflated, within a hard
 // memory limit.
 func TestHostileFiles(t *testing.T) {
-	for name := range hostileCases {
-		t.Run(name, func(t *testing.T) {
-			peak := memtest.Run(t, "TestHostileChild", name, hostileBudgetMB)
-			t.Logf("%s: peak resident memory %.1f MB", name, float64(peak)/(1<<20))
-		})
-	}
+	memtest.RunCases(t, "TestHostileChild", hostileCases, hostileBudgetMB)
 }
 
 // TestCountsAndChecksum: without Options.Subset a file must be the published one or hold the

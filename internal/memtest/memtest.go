@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -89,6 +90,23 @@ func Run(t *testing.T, childTest, c string, budgetMB int) int64 {
 			c, budgetMB, err, float64(peak)/(1<<20), tail)
 	}
 	return peak
+}
+
+// RunCases runs each case of cases (by name, in sorted order) as a subtest of t through Run, and logs
+// each child's peak resident memory.
+func RunCases[V any](t *testing.T, childTest string, cases map[string]V, budgetMB int) {
+	t.Helper()
+	names := make([]string, 0, len(cases))
+	for name := range cases {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			peak := Run(t, childTest, name, budgetMB)
+			t.Logf("%s: peak resident memory %.1f MB", name, float64(peak)/(1<<20))
+		})
+	}
 }
 
 // run runs the child and returns its peak resident memory, its output and why it failed.
