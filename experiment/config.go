@@ -10,7 +10,6 @@ import (
 
 	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/params"
-	"github.com/confcal/confcal/confcal/train"
 )
 
 // Defaults are the hyperparameters of a run and their values in the paper's setting (App. B); the
@@ -229,8 +228,8 @@ func (c Config) ClassifierFn(outputs int) (models.Fn, error) {
 	return nil, fmt.Errorf("model must be vgg13, alexnet or simplecnn, got %q", c.Model)
 }
 
-// classifier returns the classifier as a train.Net (K+1 outputs for the K+1-class regime).
-func (c Config) classifier(classes int, regime Regime) train.Net {
+// classifier returns the classifier as a models.Net (K+1 outputs for the K+1-class regime).
+func (c Config) classifier(classes int, regime Regime) models.Net {
 	out := classes
 	if regime == KPlusOne {
 		out++
@@ -239,14 +238,14 @@ func (c Config) classifier(classes int, regime Regime) train.Net {
 	if err != nil {
 		panic(err) // Validate checked the model name
 	}
-	return train.Net{Scope: train.ClassifierScope, Fn: fn}
+	return models.Net{Scope: models.ClassifierScope, Fn: fn}
 }
 
 // ganNets returns the DCGAN generator and discriminator for channels-channel images, in scopes
 // prefixed by prefix.
-func (c Config) ganNets(prefix string, channels int) (gen, disc train.Net) {
-	return train.Net{Scope: prefix + train.GeneratorScope, Fn: models.DCGANGenerator(channels, c.GANWidth)},
-		train.Net{Scope: prefix + train.DiscriminatorScope, Fn: models.DCGANDiscriminator(c.GANWidth)}
+func (c Config) ganNets(prefix string, channels int) (gen, disc models.Net) {
+	return models.Net{Scope: prefix + models.GeneratorScope, Fn: models.DCGANGenerator(channels, c.GANWidth)},
+		models.Net{Scope: prefix + models.DiscriminatorScope, Fn: models.DCGANDiscriminator(c.GANWidth)}
 }
 
 // parseFloats parses "a,b,c" or "from:to:step" (inclusive, rounded to 1e-9).

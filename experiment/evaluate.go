@@ -13,6 +13,7 @@ import (
 	"github.com/confcal/confcal/confcal/calib"
 	"github.com/confcal/confcal/confcal/detect"
 	"github.com/confcal/confcal/confcal/metrics"
+	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/plots"
 	"github.com/confcal/confcal/dataset"
 )
@@ -25,7 +26,7 @@ const evalBatch = 50
 // curves, and writes the guided-backprop maps and generator samples as PNGs into the run's directory.
 func Evaluate(b backends.Backend, cfg Config, d *Data, t *Trained, log io.Writer) (*RunResult, error) {
 	began := time.Now()
-	p, err := detect.NewPredictor(b, t.Ctx, t.Net, evalBatch)
+	p, err := models.NewPredictor(b, t.Ctx, t.Net, evalBatch)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func thin(x, y []float64, n int) Curve {
 // writeSamples saves an 8×8 grid of generator samples as samples.png in the run's directory.
 func writeSamples(b backends.Backend, cfg Config, d *Data, t *Trained) (string, error) {
 	r := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5a3))
-	s, err := detect.Sample(b, t.Ctx, t.Generator, r, 64, cfg.GANZ, 64)
+	s, err := models.Sample(b, t.Ctx, t.Generator, r, 64, cfg.GANZ, 64)
 	if err != nil {
 		return "", err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/optim"
 	"github.com/confcal/confcal/confcal/train"
 	"github.com/confcal/confcal/dataset"
@@ -76,7 +77,7 @@ func (c Config) ganKey(d *Data) string {
 // Trained is a trained classifier: its context and how the training went.
 type Trained struct {
 	Ctx          *context.Context
-	Net          train.Net
+	Net          models.Net
 	Regime       Regime
 	Key          string
 	Dir          string
@@ -85,7 +86,7 @@ type Trained struct {
 	restored     restoredVars
 	// Generator is the GAN generator trained with the classifier (joint regimes) or the pre-trained
 	// original GAN's (conf-gan); zero otherwise.
-	Generator train.Net
+	Generator models.Net
 }
 
 // lrAt is the classifier's learning rate in an epoch (App. B: × 0.1 from epoch 60).
@@ -122,7 +123,7 @@ func Train(b backends.Backend, cfg Config, d *Data, regime Regime, runsDir strin
 		return nil, err
 	case ck == nil:
 		if ganCk != nil {
-			scope := "/" + train.GeneratorScope
+			scope := "/" + models.GeneratorScope
 			if err := ganCk.restoreScope(ctx, scope); err != nil {
 				return nil, err
 			}

@@ -83,13 +83,13 @@ func LoadData(cfg Config) (*Data, error) {
 }
 
 // classifierNet is the simple CNN of the config.
-func (c Config) classifierNet() train.Net {
-	return train.Net{Scope: train.ClassifierScope, Fn: models.SimpleCNN(10, c.Conv1, c.Conv2, c.FC1, c.FC2)}
+func (c Config) classifierNet() models.Net {
+	return models.Net{Scope: models.ClassifierScope, Fn: models.SimpleCNN(10, c.Conv1, c.Conv2, c.FC1, c.FC2)}
 }
 
-func (c Config) ganNets(prefix string) (gen, disc train.Net) {
-	return train.Net{Scope: prefix + train.GeneratorScope, Fn: models.DCGANGenerator(c.Channels, c.GANWidth)},
-		train.Net{Scope: prefix + train.DiscriminatorScope, Fn: models.DCGANDiscriminator(c.GANWidth)}
+func (c Config) ganNets(prefix string) (gen, disc models.Net) {
+	return models.Net{Scope: prefix + models.GeneratorScope, Fn: models.DCGANGenerator(c.Channels, c.GANWidth)},
+		models.Net{Scope: prefix + models.DiscriminatorScope, Fn: models.DCGANDiscriminator(c.GANWidth)}
 }
 
 // batcher draws shuffled mini-batches of a Set, epoch by epoch.
@@ -141,8 +141,8 @@ func latent(r *rand.Rand, n, d int) *tensors.Tensor {
 }
 
 // logitsOf runs the classifier over a set.
-func logitsOf(b backends.Backend, ctx *context.Context, net train.Net, s *Set) ([][]float32, error) {
-	p, err := detect.NewPredictor(b, ctx, net, 100)
+func logitsOf(b backends.Backend, ctx *context.Context, net models.Net, s *Set) ([][]float32, error) {
+	p, err := models.NewPredictor(b, ctx, net, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +303,7 @@ func evaluate(b backends.Backend, ctx *context.Context, cfg Config, d *Data, reg
 // evaluateODIN runs ODIN (App. C.3) on every OOD set: (T, ε) chosen on the paper's grid
 // T ∈ {1,10,100,500,1000} × ε ∈ {0,1e-4,1e-3,1e-2} by the detection error between Calib and the
 // set's validation images, then the test metrics (DetTest against the set's test images) there.
-func evaluateODIN(b backends.Backend, ctx *context.Context, net train.Net, d *Data) (map[string]ODINResult, error) {
+func evaluateODIN(b backends.Backend, ctx *context.Context, net models.Net, d *Data) (map[string]ODINResult, error) {
 	o, err := detect.NewODIN(b, ctx, net, 100)
 	if err != nil {
 		return nil, err

@@ -9,9 +9,9 @@ import (
 
 	"github.com/confcal/confcal/confcal/backend"
 	"github.com/confcal/confcal/confcal/metrics"
+	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/optim"
 	"github.com/confcal/confcal/confcal/params"
-	"github.com/confcal/confcal/confcal/train"
 )
 
 func TestBadSettingsAreClearErrors(t *testing.T) {
@@ -107,11 +107,11 @@ func TestLearningRateDecay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if lr, err := optim.LearningRate(tc.ctx, train.ClassifierScope); err != nil || math.Abs(lr-want) > 1e-9 {
+		if lr, err := optim.LearningRate(tc.ctx, models.ClassifierScope); err != nil || math.Abs(lr-want) > 1e-9 {
 			t.Errorf("%s: classifier learning rate after training %v (%v), want %v", regime, lr, err, want)
 		}
 		if regime == JointConfidence {
-			if lr, err := optim.LearningRate(tc.ctx, train.GeneratorScope); err != nil || math.Abs(lr-cfg.GANLR) > 1e-9 {
+			if lr, err := optim.LearningRate(tc.ctx, models.GeneratorScope); err != nil || math.Abs(lr-cfg.GANLR) > 1e-9 {
 				t.Errorf("generator learning rate %v (%v), want it unchanged at %v", lr, err, cfg.GANLR)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/confcal/confcal/confcal/detect"
+	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/optim"
 	"github.com/confcal/confcal/confcal/train"
 )
@@ -102,8 +103,8 @@ func RunGANs(b backends.Backend, cfg Config, d *Data, log io.Writer) (*GANResult
 }
 
 // sample draws n images from a generator (inference mode: batch norm with running statistics).
-func sample(b backends.Backend, ctx *context.Context, gen train.Net, r *rand.Rand, n, z, c int) (*Set, error) {
-	rows, err := detect.Sample(b, ctx, gen, r, n, z, 100)
+func sample(b backends.Backend, ctx *context.Context, gen models.Net, r *rand.Rand, n, z, c int) (*Set, error) {
+	rows, err := models.Sample(b, ctx, gen, r, n, z, 100)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/confcal/confcal/confcal/detect"
+	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/optim"
 	"github.com/confcal/confcal/confcal/train"
 )
@@ -91,7 +92,7 @@ func trainFig1Panel(b backends.Backend, cfg Config, r *rand.Rand, data, test Lab
 	if err != nil {
 		return nil, err
 	}
-	net := cfg.mlp(train.ClassifierScope, 2)
+	net := cfg.mlp(models.ClassifierScope, 2)
 	step, err := train.Classifier(b, ctx, train.ClassifierConfig{
 		Net: net, Opt: optim.Adam{Scope: net.Scope, LearningRate: f.LR}, Beta: cfg.Beta})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/confcal/confcal/confcal/detect"
+	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/optim"
 	"github.com/confcal/confcal/confcal/train"
 )
@@ -76,7 +77,7 @@ func RunFig3(b backends.Backend, cfg Config, log io.Writer) (*Fig3Result, error)
 		return nil, err
 	}
 	res := &Fig3Result{Config: cfg, Backend: b.Name()}
-	cls := cfg.mlp(train.ClassifierScope, 2)
+	cls := cfg.mlp(models.ClassifierScope, 2)
 
 	// Pre-train the classifier: CE on the target + β KL on fresh rejection samples of the box.
 	start := time.Now()
@@ -108,7 +109,7 @@ func RunFig3(b backends.Backend, cfg Config, log io.Writer) (*Fig3Result, error)
 		name := "original GAN"
 		gc := train.GANConfig{Saturating: f.Saturating}
 		if proposed {
-			gen, disc, name = cfg.mlp(train.GeneratorScope, 2), cfg.mlp(train.DiscriminatorScope, 1), "proposed GAN"
+			gen, disc, name = cfg.mlp(models.GeneratorScope, 2), cfg.mlp(models.DiscriminatorScope, 1), "proposed GAN"
 			gc.Classifier, gc.Beta = cls, cfg.Beta
 		}
 		gc.Generator, gc.Discriminator = gen, disc
@@ -153,7 +154,7 @@ func RunFig3(b backends.Backend, cfg Config, log io.Writer) (*Fig3Result, error)
 }
 
 func pretrainFig3Classifier(b backends.Backend, ctx *context.Context, cfg Config, r *rand.Rand, data Labelled,
-	cls train.Net, steps int, log io.Writer) error {
+	cls models.Net, steps int, log io.Writer) error {
 	f := cfg.Fig3
 	step, err := train.Classifier(b, ctx, train.ClassifierConfig{
 		Net: cls, Opt: optim.Adam{Scope: cls.Scope, LearningRate: f.PretrainLR}, Beta: cfg.Beta})
@@ -177,8 +178,8 @@ func pretrainFig3Classifier(b backends.Backend, ctx *context.Context, cfg Config
 }
 
 // sampleGenerator draws n samples G(z), z ~ N(0, I).
-func sampleGenerator(b backends.Backend, ctx *context.Context, gen train.Net, r *rand.Rand, n, zDim int) ([][2]float64, error) {
-	rows, err := detect.Sample(b, ctx, gen, r, n, zDim, 1024)
+func sampleGenerator(b backends.Backend, ctx *context.Context, gen models.Net, r *rand.Rand, n, zDim int) ([][2]float64, error) {
+	rows, err := models.Sample(b, ctx, gen, r, n, zDim, 1024)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +193,7 @@ func sampleGenerator(b backends.Backend, ctx *context.Context, gen train.Net, r 
 	return pts, nil
 }
 
-func sampleStats(b backends.Backend, ctx *context.Context, cls train.Net, f Fig3Config, pts [][2]float64) (SampleStats, error) {
+func sampleStats(b backends.Backend, ctx *context.Context, cls models.Net, f Fig3Config, pts [][2]float64) (SampleStats, error) {
 	s := SampleStats{ModeShares: make([]float64, len(f.Target))}
 	if len(pts) == 0 {
 		return s, errors.New("no samples")

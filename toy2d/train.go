@@ -10,18 +10,16 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"github.com/confcal/confcal/confcal/detect"
 	"github.com/confcal/confcal/confcal/models"
-	"github.com/confcal/confcal/confcal/train"
 )
 
 // mlp returns the network of the 2D experiments: `layers` hidden layers of `hidden` ReLU units.
-func (c Config) mlp(scope string, outputs int) train.Net {
+func (c Config) mlp(scope string, outputs int) models.Net {
 	h := make([]int, c.Layers)
 	for i := range h {
 		h[i] = c.Hidden
 	}
-	return train.Net{Scope: scope, Fn: models.MLP(h, outputs)}
+	return models.Net{Scope: scope, Fn: models.MLP(h, outputs)}
 }
 
 // newModelContext returns a fresh context whose random initialisation follows seed.
@@ -58,8 +56,8 @@ func gaussianTensor(r *rand.Rand, n, d int) *tensors.Tensor {
 }
 
 // evalClassifier returns the classifier's logits on pts.
-func evalClassifier(b backends.Backend, ctx *context.Context, net train.Net, pts [][2]float64) ([][]float32, error) {
-	p, err := detect.NewPredictor(b, ctx, net, 1024)
+func evalClassifier(b backends.Backend, ctx *context.Context, net models.Net, pts [][2]float64) ([][]float32, error) {
+	p, err := models.NewPredictor(b, ctx, net, 1024)
 	if err != nil {
 		return nil, err
 	}

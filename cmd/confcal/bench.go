@@ -53,7 +53,7 @@ func normal(r *rand.Rand, n, d int) *tensors.Tensor {
 // classifierCase is the confidence-loss step: cross entropy on a batch + β KL on an equal OOD batch.
 func classifierCase(batch int, fn models.Fn) benchCase {
 	return benchCase{batch: batch, build: func(ctx *context.Context) (*train.Step, func(r *rand.Rand) []any, error) {
-		net := train.Net{Scope: train.ClassifierScope, Fn: fn}
+		net := models.Net{Scope: models.ClassifierScope, Fn: fn}
 		step, err := train.Classifier(backend.Must(), ctx, train.ClassifierConfig{
 			Net: net, Opt: optim.Adam{Scope: net.Scope, LearningRate: 1e-3}, Beta: 1})
 		return step, func(r *rand.Rand) []any { return []any{images(r, batch), labels(r, batch), images(r, batch)} }, err
@@ -64,8 +64,8 @@ var benchCases = map[string]benchCase{
 	"simplecnn": classifierCase(32, models.SimpleCNN(10, 128, 256, 1024, 256)),
 	"vgg13":     classifierCase(8, models.VGG13(10, 1)),
 	"dcgan": {batch: 32, build: func(ctx *context.Context) (*train.Step, func(r *rand.Rand) []any, error) {
-		gen := train.Net{Scope: train.GeneratorScope, Fn: models.DCGANGenerator(3, 1)}
-		disc := train.Net{Scope: train.DiscriminatorScope, Fn: models.DCGANDiscriminator(1)}
+		gen := models.Net{Scope: models.GeneratorScope, Fn: models.DCGANGenerator(3, 1)}
+		disc := models.Net{Scope: models.DiscriminatorScope, Fn: models.DCGANDiscriminator(1)}
 		step, err := train.GAN(backend.Must(), ctx, train.GANConfig{Generator: gen, Discriminator: disc,
 			OptG: optim.Adam{Scope: gen.Scope, LearningRate: 1e-3, Beta1: 0.5},
 			OptD: optim.Adam{Scope: disc.Scope, LearningRate: 1e-3, Beta1: 0.5}})

@@ -76,17 +76,17 @@ type gpuBenchCase func(b backends.Backend, ctx *context.Context, batch int, widt
 
 var gpuBenchCases = map[string]gpuBenchCase{
 	"vgg13conf": func(b backends.Backend, ctx *context.Context, batch int, width float64) (*train.Step, []string, func(r *rand.Rand) []any, error) {
-		net := train.Net{Scope: train.ClassifierScope, Fn: models.VGG13(10, width)}
+		net := models.Net{Scope: models.ClassifierScope, Fn: models.VGG13(10, width)}
 		step, err := train.Classifier(b, ctx, train.ClassifierConfig{
 			Net: net, Opt: optim.Adam{Scope: net.Scope, LearningRate: 1e-3}, Beta: 1})
 		inputs := func(r *rand.Rand) []any { return []any{images(r, batch), labels(r, batch), images(r, batch)} }
-		return step, []string{train.ClassifierScope}, inputs, err
+		return step, []string{models.ClassifierScope}, inputs, err
 	},
 	"joint": func(b backends.Backend, ctx *context.Context, batch int, width float64) (*train.Step, []string, func(r *rand.Rand) []any, error) {
 		const zDim = 100
-		gen := train.Net{Scope: train.GeneratorScope, Fn: models.DCGANGenerator(3, width)}
-		disc := train.Net{Scope: train.DiscriminatorScope, Fn: models.DCGANDiscriminator(width)}
-		net := train.Net{Scope: train.ClassifierScope, Fn: models.VGG13(10, width)}
+		gen := models.Net{Scope: models.GeneratorScope, Fn: models.DCGANGenerator(3, width)}
+		disc := models.Net{Scope: models.DiscriminatorScope, Fn: models.DCGANDiscriminator(width)}
+		net := models.Net{Scope: models.ClassifierScope, Fn: models.VGG13(10, width)}
 		step, err := train.Joint(b, ctx, train.JointConfig{
 			GAN: train.GANConfig{Generator: gen, Discriminator: disc,
 				OptG: optim.Adam{Scope: gen.Scope, LearningRate: 2e-4, Beta1: 0.5},
@@ -95,7 +95,7 @@ var gpuBenchCases = map[string]gpuBenchCase{
 		inputs := func(r *rand.Rand) []any {
 			return []any{images(r, batch), labels(r, batch), normal(r, batch, zDim), normal(r, batch, zDim)}
 		}
-		return step, []string{train.DiscriminatorScope, train.GeneratorScope, train.ClassifierScope}, inputs, err
+		return step, []string{models.DiscriminatorScope, models.GeneratorScope, models.ClassifierScope}, inputs, err
 	},
 }
 

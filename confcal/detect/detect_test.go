@@ -6,7 +6,7 @@ import (
 
 	"github.com/confcal/confcal/confcal/backend"
 	"github.com/confcal/confcal/confcal/detect"
-	"github.com/confcal/confcal/confcal/train"
+	"github.com/confcal/confcal/confcal/models"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -38,10 +38,10 @@ func TestScores(t *testing.T) {
 // A "network" that returns [2x, x+1] for each scalar x: the predictor must give exactly that for
 // every example, including the padded last batch.
 func TestPredictorBatchesAndPadding(t *testing.T) {
-	net := train.Net{Scope: "f", Fn: func(ctx *context.Context, x *Node) *Node {
+	net := models.Net{Scope: "f", Fn: func(ctx *context.Context, x *Node) *Node {
 		return Concatenate([]*Node{MulScalar(x, 2), AddScalar(x, 1)}, -1)
 	}}
-	p, err := detect.NewPredictor(backend.Must(), context.New(), net, 4)
+	p, err := models.NewPredictor(backend.Must(), context.New(), net, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestPredictorBatchesAndPadding(t *testing.T) {
 	if _, err := p.Outputs(x, 3); err == nil {
 		t.Error("10 values are not a whole number of 3-value examples")
 	}
-	if _, err := detect.NewPredictor(backend.Must(), context.New(), net, 0); err == nil {
+	if _, err := models.NewPredictor(backend.Must(), context.New(), net, 0); err == nil {
 		t.Error("batch size 0 should be rejected")
 	}
 }

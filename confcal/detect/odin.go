@@ -10,8 +10,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/confcal/confcal/confcal/metrics"
-	"github.com/confcal/confcal/confcal/nn"
-	"github.com/confcal/confcal/confcal/train"
+	"github.com/confcal/confcal/confcal/models"
 )
 
 // ODIN is the detector of Liang et al. (2018) used in the paper's App. C.3 (Figure 7): temperature
@@ -47,13 +46,9 @@ type ODIN struct {
 // sign(−∇_x log S_ŷ(x; T)) for a temperature T (a forward and a backward pass), the other the
 // perturbed input x' and its logits for a noise magnitude ε (a forward pass). GridScores computes the
 // direction once per temperature and the unperturbed logits (ε = 0, the same for every T) once.
-func NewODIN(b backends.Backend, ctx *context.Context, net train.Net, batchSize int) (*ODIN, error) {
+func NewODIN(b backends.Backend, ctx *context.Context, net models.Net, batchSize int) (*ODIN, error) {
 	if batchSize < 1 {
 		return nil, errors.Errorf("ODIN batch size must be >= 1, got %d", batchSize)
-	}
-	inference := func(ctx *context.Context, g *Graph) {
-		ctx.SetTraining(g, false)
-		nn.SetGuided(ctx, g, false)
 	}
 	checkLogits := func(logits *Node) {
 		if logits.Rank() != 2 || logits.Shape().Dimensions[0] != batchSize || logits.Shape().Dimensions[1] < 2 {
@@ -61,8 +56,7 @@ func NewODIN(b backends.Backend, ctx *context.Context, net train.Net, batchSize 
 		}
 	}
 	dirExec, err := context.NewExec(b, ctx, func(ctx *context.Context, x, temp *Node) *Node {
-		inference(ctx, x.Graph())
-		logits := net.Apply(ctx, x)
+		logits := net.Infer(ctx, x)
 		checkLogits(logits)
 		logS := LogSoftmax(Div(logits, ConvertDType(temp, logits.DType())), -1)
 		top := ArgMax(logits, -1)
@@ -75,9 +69,8 @@ func NewODIN(b backends.Backend, ctx *context.Context, net train.Net, batchSize 
 		return nil, err
 	}
 	fwdExec, err := context.NewExec(b, ctx, func(ctx *context.Context, x, sign, eps *Node) []*Node {
-		inference(ctx, x.Graph())
 		xp := Sub(x, Mul(ConvertDType(eps, x.DType()), sign))
-		logits := net.Apply(ctx, xp)
+		logits := net.Infer(ctx, xp)
 		checkLogits(logits)
 		return []*Node{xp, logits}
 	})

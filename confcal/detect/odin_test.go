@@ -15,17 +15,26 @@ import (
 	"github.com/confcal/confcal/confcal/detect"
 	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/nn"
-	"github.com/confcal/confcal/confcal/train"
 )
 
 // linearNet is logits = x·W + b with fixed W [d, k] and b [k].
-func linearNet(w [][]float32, b []float32) train.Net {
-	return train.Net{Scope: "lin", Fn: func(ctx *context.Context, x *Node) *Node {
+func linearNet(w [][]float32, b []float32) models.Net {
+	return models.Net{Scope: "lin", Fn: func(ctx *context.Context, x *Node) *Node {
 		g := x.Graph()
 		wv := ctx.VariableWithValue("w", w).ValueGraph(g)
 		bv := ctx.VariableWithValue("b", b).ValueGraph(g)
 		return Add(Dot(x, wv), InsertAxes(bv, 0))
 	}}
+}
+
+// initialized returns a fresh context holding net's initial variables, for examples of dims.
+func initialized(t *testing.T, net models.Net, dims ...int) *context.Context {
+	t.Helper()
+	ctx := context.New()
+	if err := models.Initialize(backend.Must(), ctx, net, dims...); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
 }
 
 // odinByHand is ODIN for the linear model in float64: with p = softmax(l/T) and ŷ = argmax l,
@@ -118,7 +127,7 @@ func TestODINMatchesHandComputation(t *testing.T) {
 	if flips == 0 {
 		t.Fatal("the test data has the same perturbation direction at T = 1 and T = 1000; change it")
 	}
-	o, err := detect.NewODIN(backend.Must(), context.New(), linearNet(w, b), 3) // 7 = 3+3+1: padded
+	o, err := detect.NewODIN(backend.Must(), initialized(t, linearNet(w, b), d), linearNet(w, b), 3) // 7 = 3+3+1: padded
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +171,7 @@ func TestODINMatchesHandComputation(t *testing.T) {
 			}
 		}
 	}
-	flat := train.Net{Scope: "flat", Fn: func(_ *context.Context, x *Node) *Node { return ReduceSum(x, -1) }}
+	flat := models.Net{Scope: "flat", Fn: func(_ *context.Context, x *Node) *Node { return ReduceSum(x, -1) }}
 	if of, err := detect.NewODIN(backend.Must(), context.New(), flat, 3); err != nil {
 		t.Fatal(err)
 	} else if _, err := of.Scores(x, 1, 1e-3, d); err == nil {
@@ -210,13 +219,16 @@ func TestODINBaselineInferenceAndPadding(t *testing.T) {
 	const d, n = 6, 11
 	be := backend.Must()
 	ctx := context.New()
-	net := train.Net{Scope: "clf", Fn: mlpWithNorm}
+	net := models.Net{Scope: "clf", Fn: mlpWithNorm}
 	rng := rand.New(rand.NewPCG(3, 4))
 	x := make([]float32, n*d)
 	for i := range x {
 		x[i] = float32(rng.NormFloat64())
 	}
-	pred, err := detect.NewPredictor(be, ctx, net, 5) // creates the variables
+	if err := models.Initialize(be, ctx, net, d); err != nil {
+		t.Fatal(err)
+	}
+	pred, err := models.NewPredictor(be, ctx, net, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +307,7 @@ func TestODINBaselineInferenceAndPadding(t *testing.T) {
 func TestODINSnapshotDetectsTraining(t *testing.T) {
 	const d = 6
 	ctx := context.New()
-	net := train.Net{Scope: "clf", Fn: mlpWithNorm}
+	net := models.Net{Scope: "clf", Fn: mlpWithNorm}
 	exec, err := context.NewExec(backend.Must(), ctx, func(ctx *context.Context, x *Node) *Node {
 		ctx.SetTraining(x.Graph(), true)
 		return net.Apply(ctx, x)
@@ -374,7 +386,7 @@ func TestODINGridAndSelect(t *testing.T) {
 func TestODINTune(t *testing.T) {
 	w := [][]float32{{2, -1, 0}, {-1, 2, 0.5}}
 	b := []float32{0, 0, 0.2}
-	o, err := detect.NewODIN(backend.Must(), context.New(), linearNet(w, b), 8)
+	o, err := detect.NewODIN(backend.Must(), initialized(t, linearNet(w, b), 2), linearNet(w, b), 8)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,13 +424,16 @@ func BenchmarkODINSimpleCNN(b *testing.B) {
 	const n, batch = 128, 64
 	be := backend.Must()
 	ctx := context.New()
-	net := train.Net{Scope: "clf", Fn: models.SimpleCNN(10, 128, 256, 1024, 256)}
+	net := models.Net{Scope: "clf", Fn: models.SimpleCNN(10, 128, 256, 1024, 256)}
 	rng := rand.New(rand.NewPCG(1, 1))
 	x := make([]float32, n*3*32*32)
 	for i := range x {
 		x[i] = float32(rng.Float64())
 	}
-	p, err := detect.NewPredictor(be, ctx, net, batch)
+	if err := models.Initialize(be, ctx, net, 3, 32, 32); err != nil {
+		b.Fatal(err)
+	}
+	p, err := models.NewPredictor(be, ctx, net, batch)
 	if err != nil {
 		b.Fatal(err)
 	}

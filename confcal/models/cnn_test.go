@@ -58,7 +58,7 @@ func TestClassifiersTrainOnCPU(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, 2))
 			ctx := context.New()
 			ctx.SetRNGStateFromSeed(3)
-			net := train.Net{Scope: train.ClassifierScope, Fn: tc.fn}
+			net := models.Net{Scope: models.ClassifierScope, Fn: tc.fn}
 			step, err := train.Classifier(backend.Must(), ctx, train.ClassifierConfig{
 				Net: net, Opt: optim.Adam{Scope: net.Scope, LearningRate: 2e-3}, Beta: 0.5})
 			if err != nil {
@@ -97,8 +97,8 @@ func TestDCGANTrainsOnCPU(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	ctx := context.New()
 	ctx.SetRNGStateFromSeed(5)
-	gen := train.Net{Scope: train.GeneratorScope, Fn: models.DCGANGenerator(3, 1.0/16)}
-	disc := train.Net{Scope: train.DiscriminatorScope, Fn: models.DCGANDiscriminator(1.0 / 16)}
+	gen := models.Net{Scope: models.GeneratorScope, Fn: models.DCGANGenerator(3, 1.0/16)}
+	disc := models.Net{Scope: models.DiscriminatorScope, Fn: models.DCGANDiscriminator(1.0 / 16)}
 	step, err := train.GAN(backend.Must(), ctx, train.GANConfig{Generator: gen, Discriminator: disc,
 		OptG: optim.Adam{Scope: gen.Scope, LearningRate: 2e-4, Beta1: 0.5},
 		OptD: optim.Adam{Scope: disc.Scope, LearningRate: 2e-3, Beta1: 0.5}})

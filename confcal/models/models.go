@@ -2,7 +2,7 @@
 // networks of the 2D experiments (Section 2, Figures 1 and 3(a)(b): 2 hidden layers of 500 ReLU
 // units), and, with later experiments, the convolutional ones of App. B.
 //
-// A model is a function of a context and an input node; the caller chooses the scope (see train.Net),
+// A model is a function of a context and an input node; the caller chooses the scope (see Net),
 // so the same function can serve as classifier, generator or discriminator.
 package models
 

@@ -59,7 +59,7 @@ func TestStepsMatchOracle(t *testing.T) {
 	}
 	classifier := func(fn models.Fn) func(b backends.Backend, ctx *context.Context) (*train.Step, error) {
 		return func(b backends.Backend, ctx *context.Context) (*train.Step, error) {
-			net := train.Net{Scope: train.ClassifierScope, Fn: fn}
+			net := models.Net{Scope: models.ClassifierScope, Fn: fn}
 			return train.Classifier(b, ctx, train.ClassifierConfig{Net: net, Opt: optim.Adam{Scope: net.Scope, LearningRate: 1e-3}, Beta: 1})
 		}
 	}
@@ -76,8 +76,8 @@ func TestStepsMatchOracle(t *testing.T) {
 		{"simple CNN", classifier(models.SimpleCNN(10, 16, 32, 64, 32)), func(r *rand.Rand) []any { return []any{img(r, 8), lab(r, 8), img(r, 8)} }, false},
 		{"AlexNet", classifier(models.AlexNet(10, 1.0/8)), func(r *rand.Rand) []any { return []any{img(r, 4), lab(r, 4), img(r, 4)} }, false},
 		{"DCGAN", func(b backends.Backend, ctx *context.Context) (*train.Step, error) {
-			g := train.Net{Scope: train.GeneratorScope, Fn: models.DCGANGenerator(3, 1.0/8)}
-			d := train.Net{Scope: train.DiscriminatorScope, Fn: models.DCGANDiscriminator(1.0 / 8)}
+			g := models.Net{Scope: models.GeneratorScope, Fn: models.DCGANGenerator(3, 1.0/8)}
+			d := models.Net{Scope: models.DiscriminatorScope, Fn: models.DCGANDiscriminator(1.0 / 8)}
 			return train.GAN(b, ctx, train.GANConfig{Generator: g, Discriminator: d,
 				OptG: optim.Adam{Scope: g.Scope, LearningRate: 2e-4, Beta1: 0.5},
 				OptD: optim.Adam{Scope: d.Scope, LearningRate: 2e-4, Beta1: 0.5}})

@@ -24,8 +24,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/pkg/errors"
 
+	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/nn"
-	"github.com/confcal/confcal/confcal/train"
 )
 
 // Mapper computes gradient maps in fixed-size batches, so that one compiled graph serves every call.
@@ -38,15 +38,15 @@ type Mapper struct {
 // guided-backpropagation maps if guided, plain input gradients otherwise. The network must map
 // [batchSize, ...] to logits [batchSize, K], each example's logits depending on that example only.
 // Every call must use the same example dimensions.
-func New(b backends.Backend, ctx *context.Context, net train.Net, batchSize int, guided bool) (*Mapper, error) {
+func New(b backends.Backend, ctx *context.Context, net models.Net, batchSize int, guided bool) (*Mapper, error) {
 	if batchSize < 1 {
 		return nil, errors.Errorf("saliency batch size must be >= 1, got %d", batchSize)
 	}
 	exec, err := context.NewExec(b, ctx, func(ctx *context.Context, x *Node) []*Node {
 		g := x.Graph()
-		ctx.SetTraining(g, false)
+		models.Inference(ctx, g)
 		nn.SetGuided(ctx, g, guided)
-		logits := net.Apply(ctx, x)
+		logits := net.Reuse(ctx, x)
 		if logits.Rank() != 2 || logits.Shape().Dimensions[0] != batchSize {
 			panic(errors.Errorf("saliency needs logits [%d, K], the network gives %s", batchSize, logits.Shape()))
 		}
@@ -106,16 +106,16 @@ const oneShotBatch = 32
 // Guided returns the guided-backpropagation map of the top-1 logit for each example of x (flat, of
 // the given example dimensions), with the network in inference mode. It compiles a graph per call;
 // use New for repeated calls.
-func Guided(b backends.Backend, ctx *context.Context, net train.Net, x []float32, exampleDims ...int) ([][]float32, error) {
+func Guided(b backends.Backend, ctx *context.Context, net models.Net, x []float32, exampleDims ...int) ([][]float32, error) {
 	return oneShot(b, ctx, net, x, true, exampleDims)
 }
 
 // Plain is Guided with ordinary ReLU gradients: the vanilla input gradient ∂f_ŷ/∂x.
-func Plain(b backends.Backend, ctx *context.Context, net train.Net, x []float32, exampleDims ...int) ([][]float32, error) {
+func Plain(b backends.Backend, ctx *context.Context, net models.Net, x []float32, exampleDims ...int) ([][]float32, error) {
 	return oneShot(b, ctx, net, x, false, exampleDims)
 }
 
-func oneShot(b backends.Backend, ctx *context.Context, net train.Net, x []float32, guided bool, exampleDims []int) ([][]float32, error) {
+func oneShot(b backends.Backend, ctx *context.Context, net models.Net, x []float32, guided bool, exampleDims []int) ([][]float32, error) {
 	per := 1
 	for _, d := range exampleDims {
 		per *= max(d, 1)

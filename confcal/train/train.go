@@ -28,28 +28,9 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/confcal/confcal/confcal"
+	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/optim"
 )
-
-// Conventional scopes of the three networks.
-const (
-	ClassifierScope    = "classifier"
-	GeneratorScope     = "generator"
-	DiscriminatorScope = "discriminator"
-)
-
-// Net is a network: a model function and the top-level scope of its variables.
-type Net struct {
-	Scope string
-	Fn    func(ctx *context.Context, x *Node) *Node
-}
-
-// Apply runs the network on x with its variables under ctx's /Scope (created on first use).
-func (n Net) Apply(ctx *context.Context, x *Node) *Node {
-	return n.Fn(ctx.InAbsPath(context.ScopeSeparator+n.Scope).Checked(false), x)
-}
-
-func (n Net) valid() bool { return n.Fn != nil && n.Scope != "" }
 
 // Step is a compiled training step. Run feeds it one batch of inputs and returns its losses by name.
 type Step struct {
@@ -98,8 +79,8 @@ func checkBeta(beta float64) error {
 	return nil
 }
 
-func checkOpt(net Net, opt optim.Adam, what string) error {
-	if !net.valid() {
+func checkOpt(net models.Net, opt optim.Adam, what string) error {
+	if !net.Valid() {
 		return errors.Errorf("%s network is missing (needs a scope and a model function)", what)
 	}
 	if opt.Scope != net.Scope {
@@ -110,7 +91,7 @@ func checkOpt(net Net, opt optim.Adam, what string) error {
 
 // ClassifierConfig configures a classifier step.
 type ClassifierConfig struct {
-	Net Net
+	Net models.Net
 	Opt optim.Adam
 	// Beta weighs the KL term of eq. 1; 0 gives plain cross entropy.
 	Beta float64
@@ -147,7 +128,7 @@ func Classifier(b backends.Backend, ctx *context.Context, cfg ClassifierConfig) 
 // OnGeneratorConfig configures a confidence-loss step on samples of a frozen generator.
 type OnGeneratorConfig struct {
 	Classifier ClassifierConfig
-	Generator  Net
+	Generator  models.Net
 }
 
 // OnGenerator compiles the step of "confidence loss with original GAN": Run(x, y, z) trains the
@@ -158,7 +139,7 @@ func OnGenerator(b backends.Backend, ctx *context.Context, cfg OnGeneratorConfig
 	if err := checkOpt(c.Net, c.Opt, "classifier"); err != nil {
 		return nil, err
 	}
-	if !cfg.Generator.valid() {
+	if !cfg.Generator.Valid() {
 		return nil, errors.New("generator network is missing")
 	}
 	if err := checkBeta(c.Beta); err != nil {
@@ -177,7 +158,7 @@ func OnGenerator(b backends.Backend, ctx *context.Context, cfg OnGeneratorConfig
 
 // applyFrozen runs a network in inference mode (batch norm with its running statistics), for
 // networks used but not trained by a step.
-func applyFrozen(ctx *context.Context, net Net, x *Node) *Node {
+func applyFrozen(ctx *context.Context, net models.Net, x *Node) *Node {
 	g := x.Graph()
 	ctx.SetTraining(g, false)
 	defer ctx.SetTraining(g, true)
@@ -193,10 +174,10 @@ func classifierLoss(kPlusOne bool, logits, labels, outLogits *Node, beta float64
 
 // GANConfig configures a GAN step.
 type GANConfig struct {
-	Generator, Discriminator Net
+	Generator, Discriminator models.Net
 	OptG, OptD               optim.Adam
 	// Classifier, with Beta > 0, makes it the proposed GAN of eq. 3 against this (fixed) classifier.
-	Classifier Net
+	Classifier models.Net
 	Beta       float64
 	// PullAway weighs the pull-away term of App. D in the generator's loss (0: off).
 	PullAway float64
@@ -218,7 +199,7 @@ func (c GANConfig) check() error {
 	if !(c.PullAway >= 0) {
 		return errors.Errorf("pull-away weight must be >= 0, got %v", c.PullAway)
 	}
-	if c.Beta > 0 && !c.Classifier.valid() {
+	if c.Beta > 0 && !c.Classifier.Valid() {
 		return errors.Errorf("β = %v needs a classifier (eq. 3)", c.Beta)
 	}
 	return nil
@@ -272,7 +253,7 @@ func GAN(b backends.Backend, ctx *context.Context, cfg GANConfig) (*Step, error)
 type JointConfig struct {
 	GAN  GANConfig // GAN.Classifier and GAN.Beta are set from Classifier
 	Opt  optim.Adam
-	Net  Net
+	Net  models.Net
 	Beta float64
 }
 

@@ -14,9 +14,9 @@ import (
 )
 
 var (
-	cls  = train.Net{Scope: train.ClassifierScope, Fn: models.MLP([]int{16}, 2)}
-	gen  = train.Net{Scope: train.GeneratorScope, Fn: models.MLP([]int{16}, 2)}
-	disc = train.Net{Scope: train.DiscriminatorScope, Fn: models.MLP([]int{16}, 1)}
+	cls  = models.Net{Scope: models.ClassifierScope, Fn: models.MLP([]int{16}, 2)}
+	gen  = models.Net{Scope: models.GeneratorScope, Fn: models.MLP([]int{16}, 2)}
+	disc = models.Net{Scope: models.DiscriminatorScope, Fn: models.MLP([]int{16}, 1)}
 )
 
 func adam(scope string) optim.Adam { return optim.Adam{Scope: scope, LearningRate: 0.01} }
