@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -12,51 +13,172 @@ import (
 	"github.com/confcal/confcal/confcal/params"
 )
 
-// Defaults are the hyperparameters of a run and their values in the paper's setting (App. B); the
-// data set packages (cifar, svhn) add presets on top. Every one can be changed with -set.
-var Defaults = map[string]any{
-	"seed":     42,
-	"data_dir": "",    // directory holding the data files (default: the cache, $CONFCAL_DATA)
-	"download": false, // download missing data files into the cache
-	// accept data files of fewer images than the real sets (a deliberate subset); otherwise their
-	// counts and published checksums are checked
-	"data_subset": false,
-	"standin":     false, // use generated stand-in data in the real file formats instead of the real data
-	"out_dir":     "",    // results and checkpoints (default: ./out/<data set>)
+// Hyperparameters of a run, as context parameters: each can be set with -set name=value (in the
+// command line and in the notebooks), and is saved under the same name in every result.json.
+// Defaults holds their values in the paper's setting (App. B); the data-set specs add presets.
+const (
+	ParamSeed = "seed" // seeds the data subsets and splits, the initialisation and every draw of training
+	// ParamDataDir is a directory holding the data files (default: the cache, $CONFCAL_DATA).
+	ParamDataDir  = "data_dir"
+	ParamDownload = "download" // download missing data files into the cache
+	// ParamDataSubset accepts data files of fewer images than the real sets (a deliberate subset);
+	// otherwise their counts and published checksums are checked.
+	ParamDataSubset = "data_subset"
+	ParamStandIn    = "standin" // use generated stand-in data in the real file formats instead of the real data
+	ParamOutDir     = "out_dir" // results and checkpoints (default: ./out/<data set>-<preset>)
+	// ParamChannels is the number of image channels (0: the data set's own; MNIST: 1, or 3 as the paper).
+	ParamChannels = "channels"
 
-	"model": "vgg13", // vgg13 (Fig. 6), alexnet (App. B) or simplecnn (Fig. 2)
-	"width": 1.0,     // filter and unit counts × this (1: the paper's networks)
+	ParamModel = "model" // vgg13 (Fig. 6), alexnet (App. B) or simplecnn (Fig. 2)
+	ParamWidth = "width" // filter and unit counts × this (1: the paper's networks)
+	// ParamCNNSizes sets simplecnn's filters and units "conv1,conv2,fc1,fc2" (empty: the paper's
+	// 128,256,1024,256 × width).
+	ParamCNNSizes = "cnn_sizes"
 
-	"train_n": 0,    // training images used (0: all)
-	"test_n":  0,    // in-distribution test images used (0: all)
-	"ood_n":   0,    // images per OOD set, validation included (0: all)
-	"val_n":   1000, // OOD validation images per OOD set (App. B: 1,000), and in-distribution calibration images
+	ParamTrainN = "train_n" // training images used (0: all)
+	ParamTestN  = "test_n"  // in-distribution test images used (0: all)
+	ParamOODN   = "ood_n"   // images per OOD set, validation included (0: all; 10,000 + val_n for generated sets)
+	// ParamValN is the number of OOD validation images per OOD set (App. B: 1,000), and of
+	// in-distribution calibration images (taken from the test set).
+	ParamValN = "val_n"
 
-	"epochs":         100,
-	"batch":          128,
-	"lr":             0.0002,
-	"lr_decay_epoch": 60,  // the learning rate is multiplied by lr_decay from this epoch on (0-based)
-	"lr_decay":       0.1, // App. B: "drop the learning rate by 0.1 at 60 epoch"
-	"beta":           1.0, // β of the confidence loss, eq. 3 and the joint loss
+	ParamEpochs = "epochs"
+	ParamBatch  = "batch"
+	ParamLR     = "lr" // the classifier's Adam learning rate
+	// ParamDecayEpoch: the learning rate is multiplied by lr_decay from this epoch on (0-based;
+	// 0: never).
+	ParamDecayEpoch = "lr_decay_epoch"
+	ParamDecay      = "lr_decay" // App. B: "drop the learning rate by 0.1 at 60 epoch"
+	ParamBeta       = "beta"     // β of the confidence loss (eq. 1), of eq. 3 and of the joint loss
 
-	"gan_width":  1.0, // DCGAN filter counts × this
-	"gan_z":      100, // latent dimension
-	"gan_lr":     0.0002,
-	"gan_beta1":  0.5, // DCGAN's Adam β1
-	"gan_epochs": 100, // epochs of the original GAN pre-trained for the conf-gan regime
-	"pt_weight":  0.1, // weight of the pull-away term in joint-pt (Zhao et al. 2017 use 0.1; the paper gives none)
+	ParamGANWidth  = "gan_width"  // DCGAN filter counts × this (1: 128/256/512)
+	ParamGANZ      = "gan_z"      // latent dimension
+	ParamGANLR     = "gan_lr"     // the DCGANs' Adam learning rate
+	ParamGANBeta1  = "gan_beta1"  // DCGAN's Adam β1
+	ParamGANEpochs = "gan_epochs" // epochs of a pre-trained GAN (conf-gan's original GAN; Figure 3's GANs)
+	// ParamPTWeight weighs the pull-away term in joint-pt (Zhao et al. 2017 use 0.1; the paper gives none).
+	ParamPTWeight = "pt_weight"
 
-	"regimes":  "ce,conf-seen,conf-gan,joint,joint-pt,kplus1",
-	"odin":     true,                  // also evaluate the ODIN detector (grid chosen on the validation split)
-	"odin_t":   "1,10,100,500,1000",   // ODIN's temperatures (App. C.3)
-	"odin_eps": "0,0.0001,0.001,0.01", // ODIN's perturbation magnitudes (App. C.3)
-	"guided_n": 4,                     // in-distribution and OOD images per set whose guided-backprop maps are saved (Fig. 5)
+	ParamRegimes = "regimes" // the regimes run, comma-separated, or "all"
+	ParamODIN    = "odin"    // also evaluate the ODIN detector (grid chosen on the validation split)
+	ParamODINT   = "odin_t"  // ODIN's temperatures (App. C.3)
+	ParamODINEps = "odin_eps"
+	// ParamGuidedN is the number of in-distribution and OOD images per set whose guided-backprop maps
+	// are saved (Fig. 5).
+	ParamGuidedN = "guided_n"
 
-	// Hyperparameter sweep (App. B); used by the sweep command only.
-	"sweep_beta":  "0:2:0.1", // from:to:step or a comma list
-	"sweep_batch": "64,128",
-	"sweep_lr":    "0.001,0.0005,0.0002",
+	// The App. B hyperparameter sweep (the sweep command only): from:to:step or a comma list each.
+	ParamSweepBeta  = "sweep_beta"
+	ParamSweepBatch = "sweep_batch"
+	ParamSweepLR    = "sweep_lr"
+)
+
+// Config is the typed, validated view of a run's hyperparameters. It is saved (JSON) under the
+// parameters' names.
+type Config struct {
+	Preset     string
+	Seed       int
+	DataDir    string
+	Download   bool
+	DataSubset bool // accept data files of fewer images than the real sets (the loaders' Subset)
+	StandIn    bool
+	OutDir     string
+	Channels   int
+
+	Model    string
+	Width    float64
+	CNNSizes string
+
+	TrainN, TestN, OODN, ValN int
+
+	Epochs      int
+	Batch       int
+	LR          float64
+	DecayEpoch  int
+	DecayFactor float64
+	Beta        float64
+
+	GANWidth  float64
+	GANZ      int
+	GANLR     float64
+	GANBeta1  float64
+	GANEpochs int
+	PTWeight  float64
+
+	RegimeList string
+	ODIN       bool
+	// ODINGrid, ODINEpsGrid and the Sweep* lists are the texts of the lists; ConfigFromContext
+	// parses them into the fields below.
+	ODINTGrid, ODINEpsGrid string
+	GuidedN                int
+
+	SweepBeta, SweepBatch, SweepLR string
+
+	// Parsed lists.
+	Regimes                        []Regime
+	ODINTemperatures, ODINEpsilons []float64
+	SweepBetas                     []float64
+	SweepBatches                   []int
+	SweepLRs                       []float64
 }
+
+// param is one hyperparameter: its name, its default value and the Config field it fills.
+type param struct {
+	key   string
+	def   any
+	field func(c *Config) any // a pointer to the field
+}
+
+// paramTable lists every hyperparameter once.
+var paramTable = []param{
+	{params.Key, "paper", func(c *Config) any { return &c.Preset }},
+	{ParamSeed, 42, func(c *Config) any { return &c.Seed }},
+	{ParamDataDir, "", func(c *Config) any { return &c.DataDir }},
+	{ParamDownload, false, func(c *Config) any { return &c.Download }},
+	{ParamDataSubset, false, func(c *Config) any { return &c.DataSubset }},
+	{ParamStandIn, false, func(c *Config) any { return &c.StandIn }},
+	{ParamOutDir, "", func(c *Config) any { return &c.OutDir }},
+	{ParamChannels, 0, func(c *Config) any { return &c.Channels }},
+	{ParamModel, "vgg13", func(c *Config) any { return &c.Model }},
+	{ParamWidth, 1.0, func(c *Config) any { return &c.Width }},
+	{ParamCNNSizes, "", func(c *Config) any { return &c.CNNSizes }},
+	{ParamTrainN, 0, func(c *Config) any { return &c.TrainN }},
+	{ParamTestN, 0, func(c *Config) any { return &c.TestN }},
+	{ParamOODN, 0, func(c *Config) any { return &c.OODN }},
+	{ParamValN, 1000, func(c *Config) any { return &c.ValN }},
+	{ParamEpochs, 100, func(c *Config) any { return &c.Epochs }},
+	{ParamBatch, 128, func(c *Config) any { return &c.Batch }},
+	{ParamLR, 0.0002, func(c *Config) any { return &c.LR }},
+	{ParamDecayEpoch, 60, func(c *Config) any { return &c.DecayEpoch }},
+	{ParamDecay, 0.1, func(c *Config) any { return &c.DecayFactor }},
+	{ParamBeta, 1.0, func(c *Config) any { return &c.Beta }},
+	{ParamGANWidth, 1.0, func(c *Config) any { return &c.GANWidth }},
+	{ParamGANZ, 100, func(c *Config) any { return &c.GANZ }},
+	{ParamGANLR, 0.0002, func(c *Config) any { return &c.GANLR }},
+	{ParamGANBeta1, 0.5, func(c *Config) any { return &c.GANBeta1 }},
+	{ParamGANEpochs, 100, func(c *Config) any { return &c.GANEpochs }},
+	{ParamPTWeight, 0.1, func(c *Config) any { return &c.PTWeight }},
+	{ParamRegimes, "ce,conf-seen,conf-gan,joint,joint-pt,kplus1", func(c *Config) any { return &c.RegimeList }},
+	{ParamODIN, true, func(c *Config) any { return &c.ODIN }},
+	{ParamODINT, "1,10,100,500,1000", func(c *Config) any { return &c.ODINTGrid }},
+	{ParamODINEps, "0,0.0001,0.001,0.01", func(c *Config) any { return &c.ODINEpsGrid }},
+	{ParamGuidedN, 4, func(c *Config) any { return &c.GuidedN }},
+	{ParamSweepBeta, "0:2:0.1", func(c *Config) any { return &c.SweepBeta }},
+	{ParamSweepBatch, "64,128", func(c *Config) any { return &c.SweepBatch }},
+	{ParamSweepLR, "0.001,0.0005,0.0002", func(c *Config) any { return &c.SweepLR }},
+}
+
+// Defaults are the hyperparameters of a run and their values in the paper's setting (App. B), by
+// name (the Param* constants); the data-set specs add presets on top.
+var Defaults = func() map[string]any {
+	m := map[string]any{}
+	for _, p := range paramTable {
+		if p.key != params.Key {
+			m[p.key] = p.def
+		}
+	}
+	return m
+}()
 
 // NewContext returns a context holding Defaults, then the given data-set defaults, then the preset.
 func NewContext(dataDefaults map[string]any, presets params.Presets, preset string) (*context.Context, error) {
@@ -70,105 +192,109 @@ func NewContext(dataDefaults map[string]any, presets params.Presets, preset stri
 	return ctx, nil
 }
 
-// Config is the typed, validated view of a run's hyperparameters.
-type Config struct {
-	Preset   string `json:"preset"`
-	Seed     int    `json:"seed"`
-	DataDir  string `json:"data_dir,omitempty"`
-	Download bool   `json:"download,omitempty"`
-	// DataSubset accepts data files of fewer images than the real sets (the loaders' Subset).
-	DataSubset bool   `json:"data_subset,omitempty"`
-	StandIn    bool   `json:"standin"`
-	OutDir     string `json:"out_dir,omitempty"`
-
-	Model string  `json:"model"`
-	Width float64 `json:"width"`
-
-	TrainN int `json:"train_n"`
-	TestN  int `json:"test_n"`
-	OODN   int `json:"ood_n"`
-	ValN   int `json:"val_n"`
-
-	Epochs      int     `json:"epochs"`
-	Batch       int     `json:"batch"`
-	LR          float64 `json:"lr"`
-	DecayEpoch  int     `json:"lr_decay_epoch"`
-	DecayFactor float64 `json:"lr_decay"`
-	Beta        float64 `json:"beta"`
-
-	GANWidth  float64 `json:"gan_width"`
-	GANZ      int     `json:"gan_z"`
-	GANLR     float64 `json:"gan_lr"`
-	GANBeta1  float64 `json:"gan_beta1"`
-	GANEpochs int     `json:"gan_epochs"`
-	PTWeight  float64 `json:"pt_weight"`
-
-	Regimes []Regime `json:"regimes"`
-	ODIN    bool     `json:"odin"`
-	// ODINTemperatures and ODINEpsilons span ODIN's grid.
-	ODINTemperatures []float64 `json:"odin_t"`
-	ODINEpsilons     []float64 `json:"odin_eps"`
-	GuidedN          int       `json:"guided_n"`
-
-	SweepBetas   []float64 `json:"sweep_beta"`
-	SweepBatches []int     `json:"sweep_batch"`
-	SweepLRs     []float64 `json:"sweep_lr"`
-}
-
 // ConfigFromContext reads and validates the hyperparameters of ctx; errors name the parameter.
 func ConfigFromContext(ctx *context.Context) (Config, error) {
-	i := func(k string) int { return context.GetParamOr(ctx, k, -1) }
-	f := func(k string) float64 { return context.GetParamOr(ctx, k, math.NaN()) }
-	s := func(k string) string { return context.GetParamOr(ctx, k, "") }
-	b := func(k string) bool { return context.GetParamOr(ctx, k, false) }
-	c := Config{
-		Preset: s(params.Key), Seed: i("seed"), DataDir: s("data_dir"), Download: b("download"), DataSubset: b("data_subset"),
-		StandIn: b("standin"), OutDir: s("out_dir"),
-		Model: s("model"), Width: f("width"),
-		TrainN: i("train_n"), TestN: i("test_n"), OODN: i("ood_n"), ValN: i("val_n"),
-		Epochs: i("epochs"), Batch: i("batch"), LR: f("lr"), DecayEpoch: i("lr_decay_epoch"),
-		DecayFactor: f("lr_decay"), Beta: f("beta"),
-		GANWidth: f("gan_width"), GANZ: i("gan_z"), GANLR: f("gan_lr"), GANBeta1: f("gan_beta1"),
-		GANEpochs: i("gan_epochs"), PTWeight: f("pt_weight"),
-		ODIN: b("odin"), GuidedN: i("guided_n"),
+	var c Config
+	for _, p := range paramTable {
+		switch f := p.field(&c).(type) {
+		case *int:
+			*f = context.GetParamOr(ctx, p.key, -1)
+		case *float64:
+			*f = context.GetParamOr(ctx, p.key, math.NaN())
+		case *string:
+			*f = context.GetParamOr(ctx, p.key, "")
+		case *bool:
+			*f = context.GetParamOr(ctx, p.key, false)
+		}
+	}
+	if err := c.parseLists(false); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// parseLists parses the list parameters into the typed fields; with lenient, empty lists are left
+// empty (a config saved without them) instead of being errors.
+func (c *Config) parseLists(lenient bool) error {
+	if lenient && c.RegimeList == "" && c.SweepBeta == "" && c.ODINTGrid == "" {
+		return nil
 	}
 	var err error
-	if c.Regimes, err = ParseRegimes(s("regimes")); err != nil {
-		return c, err
+	if c.Regimes, err = ParseRegimes(c.RegimeList); err != nil {
+		return err
 	}
-	if c.SweepBetas, err = parseFloats("sweep_beta", s("sweep_beta")); err != nil {
-		return c, err
+	if c.SweepBetas, err = parseFloats(ParamSweepBeta, c.SweepBeta); err != nil {
+		return err
 	}
-	var batches []float64
-	if batches, err = parseFloats("sweep_batch", s("sweep_batch")); err != nil {
-		return c, err
+	batches, err := parseFloats(ParamSweepBatch, c.SweepBatch)
+	if err != nil {
+		return err
 	}
+	c.SweepBatches = nil
 	for _, v := range batches {
 		if v != math.Trunc(v) || v < 2 {
-			return c, fmt.Errorf("sweep_batch: %v is not a batch size (an integer >= 2)", v)
+			return fmt.Errorf("%s: %v is not a batch size (an integer >= 2)", ParamSweepBatch, v)
 		}
 		c.SweepBatches = append(c.SweepBatches, int(v))
 	}
-	if c.SweepLRs, err = parseFloats("sweep_lr", s("sweep_lr")); err != nil {
-		return c, err
+	if c.SweepLRs, err = parseFloats(ParamSweepLR, c.SweepLR); err != nil {
+		return err
 	}
-	if c.ODINTemperatures, err = parseFloats("odin_t", s("odin_t")); err != nil {
-		return c, err
+	if c.ODINTemperatures, err = parseFloats(ParamODINT, c.ODINTGrid); err != nil {
+		return err
 	}
-	if c.ODINEpsilons, err = parseFloats("odin_eps", s("odin_eps")); err != nil {
-		return c, err
+	if c.ODINEpsilons, err = parseFloats(ParamODINEps, c.ODINEpsGrid); err != nil {
+		return err
 	}
 	for _, v := range c.ODINTemperatures {
 		if !(v > 0) {
-			return c, fmt.Errorf("odin_t: temperatures must be > 0, got %v", v)
+			return fmt.Errorf("%s: temperatures must be > 0, got %v", ParamODINT, v)
 		}
 	}
 	for _, v := range c.ODINEpsilons {
 		if !(v >= 0) {
-			return c, fmt.Errorf("odin_eps: magnitudes must be >= 0, got %v", v)
+			return fmt.Errorf("%s: magnitudes must be >= 0, got %v", ParamODINEps, v)
 		}
 	}
-	return c, c.Validate()
+	return nil
+}
+
+// MarshalJSON writes the config as an object of its parameters by name.
+func (c Config) MarshalJSON() ([]byte, error) {
+	m := map[string]any{}
+	for _, p := range paramTable {
+		m[p.key] = p.field(&c)
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalJSON reads a config written by MarshalJSON (parameters by name; lists written as JSON
+// arrays by earlier versions are accepted) and parses its lists. Unknown names are ignored.
+func (c *Config) UnmarshalJSON(data []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	for _, p := range paramTable {
+		raw, ok := m[p.key]
+		if !ok {
+			continue
+		}
+		f := p.field(c)
+		if err := json.Unmarshal(raw, f); err != nil {
+			s, isString := f.(*string)
+			var list []any
+			if !isString || json.Unmarshal(raw, &list) != nil {
+				return fmt.Errorf("config %s: %v", p.key, err)
+			}
+			parts := make([]string, len(list))
+			for i, v := range list {
+				parts[i] = fmt.Sprint(v)
+			}
+			*s = strings.Join(parts, ",")
+		}
+	}
+	return c.parseLists(true)
 }
 
 // Validate names the first bad setting.
@@ -179,12 +305,15 @@ func (c Config) Validate() error {
 	for _, p := range []struct {
 		name   string
 		v, min int
-	}{{"train_n", c.TrainN, 0}, {"test_n", c.TestN, 0}, {"ood_n", c.OODN, 0}, {"val_n", c.ValN, 1},
-		{"epochs", c.Epochs, 1}, {"batch", c.Batch, 2}, {"lr_decay_epoch", c.DecayEpoch, 0},
-		{"gan_z", c.GANZ, 1}, {"gan_epochs", c.GANEpochs, 1}, {"guided_n", c.GuidedN, 0}} {
+	}{{ParamTrainN, c.TrainN, 0}, {ParamTestN, c.TestN, 0}, {ParamOODN, c.OODN, 0}, {ParamValN, c.ValN, 1},
+		{ParamEpochs, c.Epochs, 1}, {ParamBatch, c.Batch, 2}, {ParamDecayEpoch, c.DecayEpoch, 0},
+		{ParamGANZ, c.GANZ, 1}, {ParamGANEpochs, c.GANEpochs, 1}, {ParamGuidedN, c.GuidedN, 0}} {
 		if p.v < p.min {
 			return fmt.Errorf("%s must be >= %d, got %d", p.name, p.min, p.v)
 		}
+	}
+	if c.Channels != 0 && c.Channels != 1 && c.Channels != 3 {
+		return fmt.Errorf("%s must be 0 (the data set's own), 1 or 3, got %d", ParamChannels, c.Channels)
 	}
 	if c.OODN > 0 && c.OODN <= c.ValN {
 		return fmt.Errorf("ood_n (%d) must exceed val_n (%d): val_n OOD images are kept for validation", c.OODN, c.ValN)
@@ -195,7 +324,7 @@ func (c Config) Validate() error {
 	for _, p := range []struct {
 		name string
 		v    float64
-	}{{"lr", c.LR}, {"gan_lr", c.GANLR}, {"width", c.Width}, {"gan_width", c.GANWidth}, {"lr_decay", c.DecayFactor}} {
+	}{{ParamLR, c.LR}, {ParamGANLR, c.GANLR}, {ParamWidth, c.Width}, {ParamGANWidth, c.GANWidth}, {ParamDecay, c.DecayFactor}} {
 		if !(p.v > 0) || math.IsInf(p.v, 0) {
 			return fmt.Errorf("%s must be a finite number > 0, got %v", p.name, p.v)
 		}
@@ -203,13 +332,13 @@ func (c Config) Validate() error {
 	for _, p := range []struct {
 		name string
 		v    float64
-	}{{"beta", c.Beta}, {"pt_weight", c.PTWeight}} {
+	}{{ParamBeta, c.Beta}, {ParamPTWeight, c.PTWeight}} {
 		if !(p.v >= 0) || math.IsInf(p.v, 0) {
 			return fmt.Errorf("%s must be a finite number >= 0, got %v", p.name, p.v)
 		}
 	}
 	if !(c.GANBeta1 > 0 && c.GANBeta1 < 1) {
-		return fmt.Errorf("gan_beta1 must be in (0,1), got %v", c.GANBeta1)
+		return fmt.Errorf("%s must be in (0,1), got %v", ParamGANBeta1, c.GANBeta1)
 	}
 	return nil
 }
@@ -223,20 +352,36 @@ func (c Config) ClassifierFn(outputs int) (models.Fn, error) {
 	case "alexnet":
 		return models.AlexNet(outputs, c.Width), nil
 	case "simplecnn":
-		return models.SimpleCNN(outputs, w(128), w(256), w(1024), w(256)), nil
+		sizes := []int{w(128), w(256), w(1024), w(256)}
+		if strings.TrimSpace(c.CNNSizes) != "" {
+			v, err := parseFloats(ParamCNNSizes, c.CNNSizes)
+			if err != nil {
+				return nil, err
+			}
+			if len(v) != 4 {
+				return nil, fmt.Errorf("%s: want 4 sizes conv1,conv2,fc1,fc2, got %q", ParamCNNSizes, c.CNNSizes)
+			}
+			for i, x := range v {
+				if x != math.Trunc(x) || x < 1 || x > 1<<16 {
+					return nil, fmt.Errorf("%s: %v is not a layer size (an integer in 1…65536)", ParamCNNSizes, x)
+				}
+				sizes[i] = int(x)
+			}
+		}
+		return models.SimpleCNN(outputs, sizes[0], sizes[1], sizes[2], sizes[3]), nil
 	}
-	return nil, fmt.Errorf("model must be vgg13, alexnet or simplecnn, got %q", c.Model)
+	return nil, fmt.Errorf("%s must be vgg13, alexnet or simplecnn, got %q", ParamModel, c.Model)
 }
 
 // classifier returns the classifier as a models.Net (K+1 outputs for the K+1-class regime).
 func (c Config) classifier(classes int, regime Regime) models.Net {
 	out := classes
-	if regime == KPlusOne {
+	if regime.Spec().ExtraClass {
 		out++
 	}
 	fn, err := c.ClassifierFn(out)
 	if err != nil {
-		panic(err) // Validate checked the model name
+		panic(err) // Validate checked the model
 	}
 	return models.Net{Scope: models.ClassifierScope, Fn: fn}
 }
@@ -246,6 +391,14 @@ func (c Config) classifier(classes int, regime Regime) models.Net {
 func (c Config) ganNets(prefix string, channels int) (gen, disc models.Net) {
 	return models.Net{Scope: prefix + models.GeneratorScope, Fn: models.DCGANGenerator(channels, c.GANWidth)},
 		models.Net{Scope: prefix + models.DiscriminatorScope, Fn: models.DCGANDiscriminator(c.GANWidth)}
+}
+
+// lrAt is the classifier's learning rate in an epoch (App. B: × 0.1 from epoch 60).
+func (c Config) lrAt(epoch int) float64 {
+	if c.DecayEpoch > 0 && epoch >= c.DecayEpoch {
+		return c.LR * c.DecayFactor
+	}
+	return c.LR
 }
 
 // parseFloats parses "a,b,c" or "from:to:step" (inclusive, rounded to 1e-9).

@@ -32,13 +32,13 @@ func Evaluate(b backends.Backend, cfg Config, d *Data, t *Trained, log io.Writer
 	}
 	logitsOf := func(s *dataset.Set) ([][]float32, error) { return p.Outputs(s.Images, s.C, s.H, s.W) }
 	score := detect.Baseline
-	if t.Regime == KPlusOne {
+	if t.Regime.Spec().ExtraClass {
 		score = detect.KPlusOne
 	}
 	r := &RunResult{Key: t.Key, Data: d.Name, StandIn: d.StandIn, Model: cfg.Model, Regime: t.Regime, Config: cfg,
 		EpochSeconds: t.EpochSeconds, OODNames: d.OODNames, Baseline: map[string]metrics.Report{}, ValError: map[string]float64{},
 		Hist: map[string][]float64{}, ROC: map[string]Curve{}}
-	if t.Regime == ConfSeen || t.Regime == KPlusOne {
+	if t.Regime.Spec().Seen {
 		r.SeenName = d.SeenName
 	}
 
@@ -89,7 +89,7 @@ func Evaluate(b backends.Backend, cfg Config, d *Data, t *Trained, log io.Writer
 		r.ROC[name] = thin(fpr, tpr, ROCPoints)
 	}
 	logf(log, "%s: baseline detector and calibration evaluated (%.1fs)", t.Key, time.Since(began).Seconds())
-	if cfg.ODIN && t.Regime != KPlusOne {
+	if cfg.ODIN && !t.Regime.Spec().ExtraClass {
 		began = time.Now()
 		if r.ODIN, err = evaluateODIN(b, cfg, d, t); err != nil {
 			return nil, err

@@ -18,27 +18,52 @@ const (
 	KPlusOne     Regime = "kplus1"    // K+1-class loss on the seen OOD set (App. E, eq. 5)
 )
 
+// RegimeSpec says what a regime trains with; the trainer, the run keys and the reports read it
+// instead of switching on the regime.
+type RegimeSpec struct {
+	// Title is the regime's name as the paper's tables write it.
+	Title string
+	// KL: the classifier's loss has the β-weighted KL term (β is a hyperparameter of the run).
+	KL bool
+	// Seen: the out-of-distribution batch comes from the explicit "seen" OOD training set.
+	Seen bool
+	// PretrainedGAN: the out-of-distribution batch is sampled from an original GAN pre-trained for
+	// gan_epochs epochs and then frozen.
+	PretrainedGAN bool
+	// JointGAN: a generator and discriminator are trained with the classifier (Algorithm 1).
+	JointGAN bool
+	// PullAway adds the pull-away term of App. D to the generator's loss.
+	PullAway bool
+	// ExtraClass: the classifier has K+1 outputs, the last one for out-of-distribution (eq. 5).
+	ExtraClass bool
+}
+
+// UsesGAN reports whether the regime's classifier comes with a generator (its samples are saved).
+func (s RegimeSpec) UsesGAN() bool { return s.PretrainedGAN || s.JointGAN }
+
+// Regimes maps every regime to its spec.
+var Regimes = map[Regime]RegimeSpec{
+	CrossEntropy: {Title: "Cross entropy loss"},
+	ConfSeen:     {Title: "Confidence loss (seen OOD)", KL: true, Seen: true},
+	ConfGAN:      {Title: "Confidence loss with original GAN", KL: true, PretrainedGAN: true},
+	Joint:        {Title: "Joint confidence loss", KL: true, JointGAN: true},
+	JointPT:      {Title: "Joint confidence loss + PT", KL: true, JointGAN: true, PullAway: true},
+	KPlusOne:     {Title: "K+1 class loss", Seen: true, ExtraClass: true},
+}
+
 // AllRegimes lists every regime in report order.
 var AllRegimes = []Regime{CrossEntropy, ConfSeen, ConfGAN, Joint, JointPT, KPlusOne}
 
-// Title is the regime's name as the paper's tables write it.
-func (r Regime) Title() string {
-	switch r {
-	case CrossEntropy:
-		return "Cross entropy loss"
-	case ConfSeen:
-		return "Confidence loss (seen OOD)"
-	case ConfGAN:
-		return "Confidence loss with original GAN"
-	case Joint:
-		return "Joint confidence loss"
-	case JointPT:
-		return "Joint confidence loss + PT"
-	case KPlusOne:
-		return "K+1 class loss"
+// Spec returns the regime's spec (the zero spec, titled by the name, for an unknown regime).
+func (r Regime) Spec() RegimeSpec {
+	if s, ok := Regimes[r]; ok {
+		return s
 	}
-	return string(r)
+	return RegimeSpec{Title: string(r)}
 }
+
+// Title is the regime's name as the paper's tables write it.
+func (r Regime) Title() string { return r.Spec().Title }
 
 // ParseRegimes parses a comma-separated list of regime names ("all" for every regime).
 func ParseRegimes(s string) ([]Regime, error) {
@@ -51,20 +76,14 @@ func ParseRegimes(s string) ([]Regime, error) {
 		if p == "" {
 			continue
 		}
-		ok := false
-		for _, r := range AllRegimes {
-			if string(r) == p {
-				out = append(out, r)
-				ok = true
-			}
-		}
-		if !ok {
+		if _, ok := Regimes[Regime(p)]; !ok {
 			names := make([]string, len(AllRegimes))
 			for i, r := range AllRegimes {
 				names[i] = string(r)
 			}
 			return nil, fmt.Errorf("regimes: unknown regime %q (known: %s, or all)", p, strings.Join(names, ", "))
 		}
+		out = append(out, Regime(p))
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("regimes: empty list")

@@ -1,15 +1,13 @@
 package experiment
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 
 	"github.com/confcal/confcal/confcal/metrics"
-	"github.com/confcal/confcal/internal/atomicfile"
+	"github.com/confcal/confcal/confcal/store"
 )
 
 // ResultFile is the name of a finished run's result in its directory (runs/<key>/result.json).
@@ -79,29 +77,12 @@ const (
 	ROCPoints = 201
 )
 
-// WriteResult saves r as dir/result.json, atomically.
-func WriteResult(dir string, r *RunResult) error {
-	data, err := json.MarshalIndent(r, "", " ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(filepath.Join(dir, ResultFile), append(data, '\n'), 0o644)
-}
-
-// ReadResult reads a run's result.json.
-func ReadResult(path string) (*RunResult, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var r RunResult
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%s: corrupt result file: %v", path, err)
-	}
+// Validate checks that a result read back is a run's result.
+func (r *RunResult) Validate() error {
 	if r.Key == "" || r.Regime == "" {
-		return nil, fmt.Errorf("%s: not a run result (no key or regime)", path)
+		return errors.New("not a run result (no key or regime)")
 	}
-	return &r, nil
+	return nil
 }
 
 // LoadResults reads every finished run under outDir/runs (sorted by key). A directory without
@@ -117,7 +98,7 @@ func LoadResults(outDir string) ([]*RunResult, error) {
 	sort.Strings(paths)
 	var out []*RunResult
 	for _, p := range paths {
-		r, err := ReadResult(p)
+		r, err := store.Read[RunResult](p)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/confcal/confcal/confcal/backend"
+	"github.com/confcal/confcal/confcal/loop"
 )
 
 // envResumeChild makes the test binary a training child that stops (blocks) after its first epoch.
@@ -65,7 +66,7 @@ func TestKillAndResume(t *testing.T) {
 	cfg := tinyConfig(t, "regimes=ce;epochs=3")
 	d := tinyData(t, cfg)
 	key := cfg.RunKey(d, CrossEntropy)
-	ck, err := ReadCheckpoint(filepath.Join(out, "runs", key, CheckpointFile))
+	ck, err := loop.ReadCheckpoint(filepath.Join(out, "runs", key, CheckpointFile))
 	if err != nil {
 		t.Fatalf("after the kill: %v", err)
 	}
@@ -97,14 +98,14 @@ func compareVars(t *testing.T, a, b *Trained) {
 	t.Helper()
 	pa := filepath.Join(t.TempDir(), "a.bin")
 	pb := filepath.Join(t.TempDir(), "b.bin")
-	if err := SaveCheckpoint(pa, a.Ctx, Checkpoint{}); err != nil {
+	if err := loop.SaveCheckpoint(pa, a.Ctx, loop.Checkpoint{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := SaveCheckpoint(pb, b.Ctx, Checkpoint{}); err != nil {
+	if err := loop.SaveCheckpoint(pb, b.Ctx, loop.Checkpoint{}); err != nil {
 		t.Fatal(err)
 	}
-	ca, _ := ReadCheckpoint(pa)
-	cb, _ := ReadCheckpoint(pb)
+	ca, _ := loop.ReadCheckpoint(pa)
+	cb, _ := loop.ReadCheckpoint(pb)
 	vb := map[string][]byte{}
 	for _, v := range cb.Vars {
 		vb[v.Scope+"/"+v.Name] = v.Data
@@ -119,29 +120,15 @@ func compareVars(t *testing.T, a, b *Trained) {
 	}
 }
 
-func TestCheckpointErrors(t *testing.T) {
+// A corrupt checkpoint in a run's directory stops Train with an error naming it.
+func TestCorruptRunCheckpoint(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := ReadCheckpoint(filepath.Join(dir, "none.bin")); err != ErrNoCheckpoint {
-		t.Errorf("missing file: %v", err)
-	}
-	bad := filepath.Join(dir, "bad.bin")
-	os.WriteFile(bad, []byte("hello"), 0o644)
-	if _, err := ReadCheckpoint(bad); err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "bad header") {
-		t.Errorf("bad header: %v", err)
-	}
-	trunc := filepath.Join(dir, "trunc.bin")
-	os.WriteFile(trunc, []byte(checkpointMagic+"\x07\xff"), 0o644)
-	if _, err := ReadCheckpoint(trunc); err == nil || !strings.Contains(err.Error(), "corrupt") {
-		t.Errorf("truncated: %v", err)
-	}
-
-	// A corrupt checkpoint in a run's directory stops Train with an error naming it.
 	cfg := tinyConfig(t, "regimes=ce")
 	d := tinyData(t, cfg)
 	runs := filepath.Join(dir, "runs")
 	p := filepath.Join(runs, cfg.RunKey(d, CrossEntropy), CheckpointFile)
 	os.MkdirAll(filepath.Dir(p), 0o755)
-	os.WriteFile(p, []byte(checkpointMagic+"garbage"), 0o644)
+	os.WriteFile(p, []byte("confcal-checkpoint-v2\n"+"garbage"), 0o644)
 	if _, err := Train(backend.Must(), cfg, d, CrossEntropy, runs, nil); err == nil || !strings.Contains(err.Error(), p) {
 		t.Errorf("corrupt checkpoint: %v", err)
 	}

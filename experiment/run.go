@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/confcal/confcal/confcal/store"
 	"github.com/gomlx/gomlx/backends"
 )
 
@@ -18,7 +19,7 @@ func RunOne(b backends.Backend, cfg Config, d *Data, regime Regime, outDir strin
 	runsDir := filepath.Join(outDir, "runs")
 	key := cfg.RunKey(d, regime)
 	resPath := filepath.Join(runsDir, key, ResultFile)
-	if r, err := ReadResult(resPath); err == nil {
+	if r, err := store.Read[RunResult](resPath); err == nil {
 		logf(log, "%s: done before, result in %s", key, resPath)
 		return r, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -35,7 +36,7 @@ func RunOne(b backends.Backend, cfg Config, d *Data, regime Regime, outDir strin
 	if err := t.CheckRestored(); err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
-	if err := WriteResult(t.Dir, r); err != nil {
+	if err := store.Write(resPath, r); err != nil {
 		return nil, err
 	}
 	logf(log, "%s: accuracy %.2f%%, result in %s", key, r.Accuracy, resPath)
@@ -70,7 +71,7 @@ func Grid(cfg Config) []Trial {
 	var out []Trial
 	for _, regime := range cfg.Regimes {
 		betas := cfg.SweepBetas
-		if regime == CrossEntropy || regime == KPlusOne {
+		if !regime.Spec().KL {
 			betas = []float64{cfg.Beta}
 		}
 		for _, beta := range betas {

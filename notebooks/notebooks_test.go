@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/confcal/confcal/confcal/nbutil"
+	"github.com/confcal/confcal/confcal/store"
 	"github.com/confcal/confcal/experiment"
 	"github.com/confcal/confcal/internal/nbrun"
 	"github.com/confcal/confcal/mnist"
@@ -41,15 +42,29 @@ var outputChecks = map[string]func(dir string) error{
 		return nil
 	},
 	"mnist_gan": func(dir string) error {
-		r, err := mnist.LoadResults(dir)
+		g, err := store.Read[mnist.Fig3Result](filepath.Join(dir, mnist.Fig3File))
 		if err != nil {
 			return err
 		}
-		if r.GAN == nil || len(r.Benchmark) != 3 {
-			return fmt.Errorf("%s/results.json lacks the GAN results or the 3 benchmark rows", dir)
+		if !(g.Proposed.MeanMaxSoftmax < g.Original.MeanMaxSoftmax) {
+			return fmt.Errorf("Figure 3(c)(d): the classifier is not less confident on the proposed GAN's samples (%.3f) than on the original's (%.3f)",
+				g.Proposed.MeanMaxSoftmax, g.Original.MeanMaxSoftmax)
 		}
-		if st, err := os.Stat(filepath.Join(dir, mnist.GANFile)); err != nil || st.Size() < 10000 {
-			return fmt.Errorf("figure %s missing or too small: %v", mnist.GANFile, err)
+		if st, err := os.Stat(filepath.Join(dir, mnist.Fig3PNGFile)); err != nil || st.Size() < 10000 {
+			return fmt.Errorf("figure %s missing or too small: %v", mnist.Fig3PNGFile, err)
+		}
+		rs, err := experiment.LoadResults(dir)
+		if err != nil {
+			return err
+		}
+		got := map[experiment.Regime]bool{}
+		for _, r := range rs {
+			got[r.Regime] = r.Data == mnist.Name && len(r.Baseline) == 3 && len(r.ODIN) == 3
+		}
+		for _, g := range []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen, experiment.Joint} {
+			if !got[g] {
+				return fmt.Errorf("no MNIST %s run with the 3 OOD sets' baseline and ODIN results in %s", g, dir)
+			}
 		}
 		return nil
 	},

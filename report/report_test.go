@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/confcal/confcal/confcal/metrics"
+	"github.com/confcal/confcal/confcal/store"
 	"github.com/confcal/confcal/experiment"
 )
 
@@ -91,7 +92,7 @@ func TestWriteReportAndFigures(t *testing.T) {
 	out := t.TempDir()
 	r := testResults()
 	for _, x := range r.runs {
-		if err := experiment.WriteResult(filepath.Join(out, "runs", x.Key), x); err != nil {
+		if err := store.Write(filepath.Join(out, "runs", x.Key, experiment.ResultFile), x); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -245,6 +245,8 @@ func dataTitle(d string) string {
 		return "CIFAR-10"
 	case "svhn":
 		return "SVHN"
+	case "mnist":
+		return "MNIST"
 	}
 	return d
 }

@@ -56,7 +56,7 @@ if [[ " $* " != *" -short "* ]]; then
 		./mnist FuzzReadIDX
 		./svhn FuzzReadMAT
 		./oodsets FuzzLoadArchive
-		./experiment FuzzCheckpointBody
+		./confcal/loop FuzzCheckpointBody
 	TARGETS
 fi
 

@@ -100,14 +100,12 @@ func trainFig1Panel(b backends.Backend, cfg Config, r *rand.Rand, data, test Lab
 	}
 	oodT := pointsTensor(ood)
 	start := time.Now()
-	prog := newProgress(log, "figure 1 "+[]string{"(b) wide box", "(d) near box"}[idx], f.Steps)
-	var losses []float64
-	for i := range f.Steps {
+	losses, err := runSteps("figure 1 "+[]string{"(b) wide box", "(d) near box"}[idx], ctx, step, 1, f.Steps, log, func() ([]any, error) {
 		x, y := batchOf(r, data, f.Batch)
-		if losses, err = step.Run(x, y, oodT); err != nil {
-			return nil, err
-		}
-		prog.step(i, step.Names(), losses)
+		return []any{x, y, oodT}, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	p := &Fig1Panel{OOD: ood, FinalLoss: losses[0], TrainSeconds: time.Since(start).Seconds()}
 

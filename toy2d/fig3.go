@@ -12,6 +12,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/confcal/confcal/confcal/detect"
+	"github.com/confcal/confcal/confcal/loop"
 	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/optim"
 	"github.com/confcal/confcal/confcal/train"
@@ -81,7 +82,7 @@ func RunFig3(b backends.Backend, cfg Config, log io.Writer) (*Fig3Result, error)
 
 	// Pre-train the classifier: CE on the target + β KL on fresh rejection samples of the box.
 	start := time.Now()
-	if err := pretrainFig3Classifier(b, ctx, cfg, r, data, cls, stepsPerEpoch*f.PretrainEpochs, log); err != nil {
+	if err := pretrainFig3Classifier(b, ctx, cfg, r, data, cls, stepsPerEpoch, log); err != nil {
 		return nil, err
 	}
 	res.Seconds.Pretrain = time.Since(start).Seconds()
@@ -120,15 +121,12 @@ func RunFig3(b backends.Backend, cfg Config, log io.Writer) (*Fig3Result, error)
 			return nil, errors.Wrap(err, name)
 		}
 		start := time.Now()
-		total := stepsPerEpoch * f.Epochs
-		prog := newProgress(log, "figure 3 "+name, total)
-		var losses []float64
-		for i := range total {
+		losses, err := runSteps("figure 3 "+name, ctx, step, f.Epochs, stepsPerEpoch, log, func() ([]any, error) {
 			x, _ := batchOf(r, data, f.Batch)
-			if losses, err = step.Run(x, gaussianTensor(r, f.Batch, f.Z)); err != nil {
-				return nil, errors.Wrap(err, name)
-			}
-			prog.step(i, step.Names(), losses)
+			return []any{x, loop.Latent(r, f.Batch, f.Z)}, nil
+		})
+		if err != nil {
+			return nil, errors.Wrap(err, name)
 		}
 		secs := time.Since(start).Seconds()
 		samples, err := sampleGenerator(b, ctx, gen, r, f.Samples, f.Z)
@@ -154,27 +152,22 @@ func RunFig3(b backends.Backend, cfg Config, log io.Writer) (*Fig3Result, error)
 }
 
 func pretrainFig3Classifier(b backends.Backend, ctx *context.Context, cfg Config, r *rand.Rand, data Labelled,
-	cls models.Net, steps int, log io.Writer) error {
+	cls models.Net, stepsPerEpoch int, log io.Writer) error {
 	f := cfg.Fig3
 	step, err := train.Classifier(b, ctx, train.ClassifierConfig{
 		Net: cls, Opt: optim.Adam{Scope: cls.Scope, LearningRate: f.PretrainLR}, Beta: cfg.Beta})
 	if err != nil {
 		return err
 	}
-	prog := newProgress(log, "figure 3 classifier pre-training", steps)
-	for i := range steps {
+	_, err = runSteps("figure 3 classifier pre-training", ctx, step, f.PretrainEpochs, stepsPerEpoch, log, func() ([]any, error) {
 		x, y := batchOf(r, data, f.Batch)
 		ood, err := RejectionSample(r, f.Target, f.Box, f.Margin, f.Batch)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		losses, err := step.Run(x, y, pointsTensor(ood))
-		if err != nil {
-			return errors.Wrap(err, "classifier pre-training")
-		}
-		prog.step(i, step.Names(), losses)
-	}
-	return nil
+		return []any{x, y, pointsTensor(ood)}, nil
+	})
+	return errors.Wrap(err, "classifier pre-training")
 }
 
 // sampleGenerator draws n samples G(z), z ~ N(0, I).

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/confcal/confcal/confcal/store"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/pkg/errors"
 )
@@ -51,7 +52,7 @@ func RunSeeds(b backends.Backend, cfg Config, seeds []int, fig1, fig3 bool, dir 
 					return nil, errors.WithMessagef(err, "seed %d", seed)
 				}
 			}
-			if _, err := res.Save(sdir); err != nil {
+			if err := store.Write(filepath.Join(sdir, ResultsFile), res); err != nil {
 				return nil, err
 			}
 			if _, err := WriteFigures(res, sdir); err != nil {

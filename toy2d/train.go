@@ -1,16 +1,16 @@
 package toy2d
 
 import (
-	"fmt"
 	"io"
 	"math/rand/v2"
-	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/confcal/confcal/confcal/loop"
 	"github.com/confcal/confcal/confcal/models"
+	"github.com/confcal/confcal/confcal/train"
 )
 
 // mlp returns the network of the 2D experiments: `layers` hidden layers of `hidden` ReLU units.
@@ -47,14 +47,6 @@ func pointsTensor(pts [][2]float64) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(flatten(pts), len(pts), 2)
 }
 
-func gaussianTensor(r *rand.Rand, n, d int) *tensors.Tensor {
-	z := make([]float32, n*d)
-	for i := range z {
-		z[i] = float32(r.NormFloat64())
-	}
-	return tensors.FromFlatDataAndDimensions(z, n, d)
-}
-
 // evalClassifier returns the classifier's logits on pts.
 func evalClassifier(b backends.Backend, ctx *context.Context, net models.Net, pts [][2]float64) ([][]float32, error) {
 	p, err := models.NewPredictor(b, ctx, net, 1024)
@@ -64,33 +56,13 @@ func evalClassifier(b backends.Backend, ctx *context.Context, net models.Net, pt
 	return p.Outputs(flatten(pts), 2)
 }
 
-// progress prints a line at most every interval, and always at the last step.
-type progress struct {
-	w        io.Writer
-	what     string
-	total    int
-	start    time.Time
-	last     time.Time
-	interval time.Duration
-}
-
-func newProgress(w io.Writer, what string, total int) *progress {
-	now := time.Now()
-	return &progress{w: w, what: what, total: total, start: now, last: now, interval: 5 * time.Second}
-}
-
-func (p *progress) step(i int, names []string, losses []float64) {
-	if p.w == nil {
-		return
-	}
-	now := time.Now()
-	if i+1 != p.total && now.Sub(p.last) < p.interval {
-		return
-	}
-	p.last = now
-	s := fmt.Sprintf("%s: step %d/%d (%.1fs)", p.what, i+1, p.total, now.Sub(p.start).Seconds())
-	for k, n := range names {
-		s += fmt.Sprintf(" %s=%.4f", n, losses[k])
-	}
-	fmt.Fprintln(p.w, s)
+// runSteps trains step for epochs epochs of stepsPerEpoch steps, each step's inputs from inputs
+// (drawn from the run's one random stream, in order), with progress events on log.
+func runSteps(name string, ctx *context.Context, step *train.Step, epochs, stepsPerEpoch int, log io.Writer,
+	inputs func() ([]any, error)) ([]float64, error) {
+	st, err := loop.Loop{Name: name, Ctx: ctx, Step: step, Epochs: epochs, Progress: loop.ProgressFor(log),
+		Epoch: func(int) (loop.Epoch, error) {
+			return loop.Epoch{Steps: stepsPerEpoch, Inputs: func(int) ([]any, error) { return inputs() }}, nil
+		}}.Run(loop.State{})
+	return st.Losses, err
 }

@@ -3,10 +3,12 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/pkg/errors"
 
 	"github.com/confcal/confcal/confcal/backend"
@@ -15,14 +17,27 @@ import (
 	"github.com/confcal/confcal/report"
 )
 
-// runImages runs the Section 3 experiment of an in-distribution data set (cifar10 or svhn).
-func runImages(spec experiment.Spec, args []string) error {
+// extraPart is an experiment's own part beside the regimes' runs (MNIST's Figure 3(c)(d)): run after
+// them (not in sweeps), and report re-renders it from its saved results.
+type extraPart struct {
+	name   string
+	run    func(b backends.Backend, cfg experiment.Config, d *experiment.Data, dir string, log io.Writer) error
+	report func(dir string) error
+}
+
+// runImages runs the experiment of an in-distribution data set (cifar10, svhn, mnist), and its extra
+// part if any.
+func runImages(spec experiment.Spec, args []string, extra *extraPart) error {
 	fs := flag.NewFlagSet(spec.Name, flag.ContinueOnError)
 	set := fs.String("set", "", `hyperparameters "name=value;..." (preset=quick|paper first); see experiment.Defaults`)
 	out := fs.String("out", "", "output directory: runs/<key>/{checkpoint.bin,result.json}, report.md, figures/ (default: out_dir or ./out/"+spec.Name+"-<preset>[-standin])")
 	sweep := fs.Bool("sweep", false, "run the App. B hyperparameter sweep (sweep_beta × sweep_batch × sweep_lr per regime) instead of one run per regime")
 	shard := fs.String("shard", "0/1", "with -sweep: run only trials k with k mod n == i (i/n), for splitting a sweep over machines; "+
 		"without it, a Slurm job array task (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job pod (JOB_COMPLETION_INDEX of JOB_COMPLETIONS) runs its own shard")
+	skipExtra := new(bool)
+	if extra != nil {
+		skipExtra = fs.Bool("no-extra", false, "skip "+extra.name)
+	}
 	onlyReport := fs.Bool("report", false, "only (re)write report.md and the figures from the saved results (with -sweep: and fail when a trial of the sweep has no result)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -80,9 +95,16 @@ func runImages(spec experiment.Spec, args []string) error {
 				return nil
 			}
 		} else {
-			_, err = experiment.Run(b, cfg, d, dir, os.Stdout)
+			if _, err = experiment.Run(b, cfg, d, dir, os.Stdout); err == nil && extra != nil && !*skipExtra {
+				err = extra.run(b, cfg, d, dir, os.Stdout)
+			}
 		}
 		if err != nil {
+			return err
+		}
+	}
+	if *onlyReport && extra != nil {
+		if err := extra.report(dir); err != nil {
 			return err
 		}
 	}

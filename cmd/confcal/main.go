@@ -3,7 +3,7 @@
 //
 //	confcal toy2d [-set "preset=quick;fig1_steps=500"] [-out dir] [-figs 1,3]
 //	confcal toy2d -report [-out dir]     (re-render figures and tables from results.json)
-//	confcal mnist [-set "preset=quick"] [-out dir] [-run gan,benchmark]
+//	confcal mnist [-set "preset=laptop"] [-out dir] [-no-extra] [-sweep [-shard i/n]] [-report]
 //	confcal cifar10 [-set "preset=quick;standin=true"] [-out dir] [-sweep [-shard i/n]] [-report]
 //	    (-sweep without -shard in a Slurm array task or a Kubernetes Indexed Job pod: the scheduler's shard)
 //	confcal svhn    (the same flags)
@@ -20,6 +20,7 @@ import (
 	"os"
 
 	"github.com/confcal/confcal/experiment"
+	"github.com/confcal/confcal/mnist"
 )
 
 func usage() {
@@ -27,7 +28,7 @@ func usage() {
 
 experiments:
   toy2d    Figures 1 and 3(a)(b): the 2D Gaussian toy (confidence maps, original vs proposed GAN)
-  mnist    Figure 3(c)(d) (original vs proposed DCGAN on MNIST) and an offline MNIST OOD benchmark
+  mnist    MNIST in distribution (letters, noise OOD): the regimes' tables, and Figure 3(c)(d) (original vs proposed DCGAN)
   cifar10  Section 3 with CIFAR-10 in distribution: Tables 1–6, Figures 2, 4, 5, 7 (regimes, sweep, ODIN, ECE)
   svhn     the same with SVHN in distribution
   bench    time one training step of the paper's CNNs (simple CNN, DCGAN, VGG-13) on the backend in use
@@ -46,11 +47,11 @@ func main() {
 	case "toy2d":
 		err = runToy2D(os.Args[2:])
 	case "mnist":
-		err = runMNIST(os.Args[2:])
+		err = runImages(mnist.Spec, os.Args[2:], figure3)
 	case "cifar10":
-		err = runImages(experiment.CIFAR10, os.Args[2:])
+		err = runImages(experiment.CIFAR10, os.Args[2:], nil)
 	case "svhn":
-		err = runImages(experiment.SVHN, os.Args[2:])
+		err = runImages(experiment.SVHN, os.Args[2:], nil)
 	case "bench":
 		err = runBench(os.Args[2:])
 	case "gpubench":

@@ -1,4 +1,4 @@
-package experiment
+package loop
 
 import (
 	"bytes"
@@ -34,7 +34,9 @@ type Checkpoint struct {
 	Epoch        int       // epochs completed
 	Key          string    // the run's key (its configuration); a checkpoint of another run is refused
 	EpochSeconds []float64 // wall time of each completed epoch
-	Vars         []SavedVar
+	// Losses are the losses of the last step before the checkpoint (absent from older files).
+	Losses []float64
+	Vars   []SavedVar
 }
 
 // SavedVar is one context variable in a Checkpoint.
