@@ -15,6 +15,7 @@ import (
 	"github.com/confcal/confcal/confcal/detect"
 	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/nn"
+	"github.com/confcal/confcal/confcal/softmax"
 )
 
 // linearNet is logits = x·W + b with fixed W [d, k] and b [k].
@@ -144,7 +145,7 @@ func TestODINMatchesHandComputation(t *testing.T) {
 		if len(xp) != len(x) || len(logits) != n {
 			t.Fatalf("T=%v ε=%v: got %d perturbed values and %d logit rows, want %d and %d", p.T, p.Eps, len(xp), len(logits), len(x), n)
 		}
-		scores := detect.TemperatureScores(logits, p.T)
+		scores, _ := softmax.Rows(logits, p.T)
 		got, err := o.Scores(x, p.T, p.Eps, d)
 		if err != nil {
 			t.Fatal(err)
@@ -167,7 +168,7 @@ func TestODINMatchesHandComputation(t *testing.T) {
 				t.Errorf("T=%v ε=%v example %d: score %v, want %v", p.T, p.Eps, i, scores[i], wantScore)
 			}
 			if got[i] != scores[i] || gridScores[pi][i] != scores[i] {
-				t.Errorf("T=%v ε=%v example %d: Scores %v, GridScores %v, TemperatureScores(Perturb) %v", p.T, p.Eps, i, got[i], gridScores[pi][i], scores[i])
+				t.Errorf("T=%v ε=%v example %d: Scores %v, GridScores %v, softmax.Rows(Perturb) %v", p.T, p.Eps, i, got[i], gridScores[pi][i], scores[i])
 			}
 		}
 	}
