@@ -9,6 +9,10 @@
 //
 //   - ODIN (odin.go, App. C.3, Figure 7): the maximum softmax at temperature T of the input moved by ε
 //     against the gradient of the top class's log-softmax, with (T, ε) chosen on validation data.
+//
+// Each is also a Detector (detector.go), which runs the network itself: NewBaselineDetector,
+// NewKPlusOneDetector, NewODINDetector (or ODIN.At after tuning). Every softmax is computed on the
+// host in float64 by package confcal/softmax.
 package detect
 
 import (

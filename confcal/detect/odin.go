@@ -136,11 +136,8 @@ func (o *ODIN) run(x []float32, grid []ODINParams, exampleDims []int, emit func(
 		return errors.New("ODIN needs at least one (T, ε)")
 	}
 	for _, p := range grid {
-		if !(p.T > 0) || math.IsInf(p.T, 0) {
-			return errors.Errorf("ODIN temperature must be finite and > 0, got %v", p.T)
-		}
-		if !(p.Eps >= 0) || math.IsInf(p.Eps, 0) {
-			return errors.Errorf("ODIN noise magnitude ε must be finite and >= 0, got %v", p.Eps)
+		if err := p.check(); err != nil {
+			return err
 		}
 	}
 	per, err := exampleSize(len(x), exampleDims)
@@ -233,6 +230,17 @@ func exampleSize(n int, exampleDims []int) (int, error) {
 // ODINParams is one point (T, ε) of ODIN's hyper-parameter grid.
 type ODINParams struct {
 	T, Eps float64
+}
+
+// check returns an error unless T is finite and > 0 and ε finite and >= 0.
+func (p ODINParams) check() error {
+	if !(p.T > 0) || math.IsInf(p.T, 0) {
+		return errors.Errorf("ODIN temperature must be finite and > 0, got %v", p.T)
+	}
+	if !(p.Eps >= 0) || math.IsInf(p.Eps, 0) {
+		return errors.Errorf("ODIN noise magnitude ε must be finite and >= 0, got %v", p.Eps)
+	}
+	return nil
 }
 
 // ODINTemperatures returns the paper's temperatures for ODIN (App. C.3): {1, 10, 100, 500, 1000}.
