@@ -15,6 +15,7 @@ import (
 	"github.com/confcal/confcal/confcal/metrics"
 	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/plots"
+	"github.com/confcal/confcal/confcal/softmax"
 	"github.com/confcal/confcal/dataset"
 )
 
@@ -115,7 +116,7 @@ func Evaluate(b backends.Backend, cfg Config, d *Data, t *Trained, log io.Writer
 // the temperature fitted on the calibration logits by NLL (Guo et al. 2017).
 func calibration(test [][]float32, labels []int, cal [][]float32, calLabels []int) (ece, eceT, temp float64, err error) {
 	eceAt := func(T float64) (float64, error) {
-		conf, pred := calib.MaxSoftmax(test, T)
+		conf, pred := softmax.Rows(test, T)
 		correct := make([]bool, len(pred))
 		for i := range pred {
 			correct[i] = pred[i] == labels[i]

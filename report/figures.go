@@ -103,7 +103,11 @@ func (r *Results) bars(data, model string, groups []string, regimes []experiment
 				vals := make([]float64, len(groups))
 				found := false
 				for i, n := range groups {
-					if x := r.Pick(data, model, g, n); x != nil {
+					x, err := r.Pick(data, model, g, n)
+					if err != nil {
+						return nil, err
+					}
+					if x != nil {
 						if m, ok := metricsOf(x, n, det); ok {
 							vals[i] = col.get(x, m)
 							found = true
@@ -159,7 +163,11 @@ func Write(outDir string) (string, error) {
 	}
 	var sb strings.Builder
 	sb.WriteString("# Results\n\nGenerated from " + filepath.Join(outDir, "runs") + " by package report.\n\n")
-	sb.WriteString(r.Markdown())
+	md, err := r.Markdown()
+	if err != nil {
+		return "", err
+	}
+	sb.WriteString(md)
 	for _, data := range r.Datasets() {
 		for _, model := range r.Models(data) {
 			for _, f := range []struct {

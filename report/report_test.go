@@ -32,6 +32,17 @@ func run(key string, regime experiment.Regime, acc, tnrSVHN, tnrLSUN, valSVHN, v
 	}
 }
 
+// must returns a function that returns s, failing t on err.
+func must(t *testing.T) func(s string, err error) string {
+	return func(s string, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+}
+
 func testResults() *Results {
 	return New([]*experiment.RunResult{
 		// Two cross-entropy runs (a sweep): the first is better on SVHN's validation split, the second on LSUN's.
@@ -42,9 +53,37 @@ func testResults() *Results {
 	})
 }
 
+// Pick chooses per OOD set by validation error (ce-a: 10 on SVHN; ce-b: 20 on LSUN), and nothing,
+// without an error, where there is no run.
+func TestPick(t *testing.T) {
+	r := testResults()
+	for _, c := range []struct {
+		regime   experiment.Regime
+		ood, key string
+	}{
+		{experiment.CrossEntropy, "SVHN", "ce-a"},
+		{experiment.CrossEntropy, "LSUN", "ce-b"},
+		{experiment.ConfSeen, "LSUN", "conf"},
+		{experiment.KPlusOne, "LSUN", ""},
+		{experiment.CrossEntropy, "Gaussian", ""},
+	} {
+		x, err := r.Pick("cifar10", "vgg13", c.regime, c.ood)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if x != nil {
+			got = x.Key
+		}
+		if got != c.key {
+			t.Errorf("Pick(%s, %s) = run %q, want %q", c.regime, c.ood, got, c.key)
+		}
+	}
+}
+
 func TestTable1PicksPerOODSet(t *testing.T) {
 	r := testResults()
-	tab := r.DetectionTable("Table 1", "cifar10", "vgg13", []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen}, Baseline, false)
+	tab := must(t)(r.DetectionTable("Table 1", "cifar10", "vgg13", []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen}, Baseline, false))
 	for _, want := range []string{
 		"| SVHN (seen) | 80.1 / 80.6 | 13.7 / 99.8 | 56.9 / 99.9 |", // ce-a chosen for SVHN
 		"| LSUN (unseen) | 79.0 / 80.6 | 14.0 / 10.5 |",             // ce-b chosen for LSUN
@@ -54,14 +93,14 @@ func TestTable1PicksPerOODSet(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, tab)
 		}
 	}
-	odin := r.DetectionTable("Figure 7", "cifar10", "vgg13", []experiment.Regime{experiment.CrossEntropy}, ODIN, false)
+	odin := must(t)(r.DetectionTable("Figure 7", "cifar10", "vgg13", []experiment.Regime{experiment.CrossEntropy}, ODIN, false))
 	if !strings.Contains(odin, "| SVHN (seen) | 80.1 | 14.7 |") {
 		t.Errorf("ODIN table:\n%s", odin)
 	}
-	if r.DetectionTable("x", "cifar10", "vgg13", []experiment.Regime{experiment.KPlusOne}, Baseline, false) != "" {
+	if must(t)(r.DetectionTable("x", "cifar10", "vgg13", []experiment.Regime{experiment.KPlusOne}, Baseline, false)) != "" {
 		t.Error("a table without runs is not empty")
 	}
-	unseen := r.DetectionTable("Table 2", "cifar10", "vgg13", []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen, experiment.ConfGAN, experiment.Joint}, Baseline, true)
+	unseen := must(t)(r.DetectionTable("Table 2", "cifar10", "vgg13", []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen, experiment.ConfGAN, experiment.Joint}, Baseline, true))
 	if strings.Contains(unseen, "SVHN") || !strings.Contains(unseen, "| LSUN (unseen) | 79.0 / 80.6 / – / 80.0 |") {
 		t.Errorf("Table 2:\n%s", unseen)
 	}
@@ -127,12 +166,12 @@ func TestOldResultsShowOneConvention(t *testing.T) {
 			x.Baseline[k] = m
 		}
 	}
-	tab := r.DetectionTable("Table 1", "cifar10", "vgg13", []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen}, Baseline, false)
+	tab := must(t)(r.DetectionTable("Table 1", "cifar10", "vgg13", []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen}, Baseline, false))
 	if !strings.Contains(tab, metrics.ExactCaption) || strings.Contains(tab, "authors' convention") {
 		t.Errorf("Table 1 of old results:\n%s", tab)
 	}
 	// ODIN's results still have them.
-	odin := r.DetectionTable("Figure 7", "cifar10", "vgg13", []experiment.Regime{experiment.CrossEntropy}, ODIN, false)
+	odin := must(t)(r.DetectionTable("Figure 7", "cifar10", "vgg13", []experiment.Regime{experiment.CrossEntropy}, ODIN, false))
 	if !strings.Contains(odin, "**Figure 7, authors' convention**") {
 		t.Errorf("Figure 7:\n%s", odin)
 	}
@@ -143,7 +182,7 @@ func TestOldResultsShowOneConvention(t *testing.T) {
 // own title and header. (The report was right; the Figure 7 rows had been pasted under Table 2
 // without their title.)
 func TestMarkdownListsEachOODSetOnce(t *testing.T) {
-	md := testResults().Markdown()
+	md := must(t)(testResults().Markdown())
 	tables := markdownTables(md)
 	if len(tables) < 4 {
 		t.Fatalf("%d tables in:\n%s", len(tables), md)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/confcal/confcal/experiment"
@@ -35,17 +36,18 @@ func (r *Results) Runs(data, model string, regime experiment.Regime) []*experime
 }
 
 // Pick returns the run of (data, model, regime) chosen for an OOD set (lowest validation detection
-// error), or nil.
-func (r *Results) Pick(data, model string, regime experiment.Regime, ood string) *experiment.RunResult {
+// error, experiment.Best), or nil when no run has a validation error for it. It returns the error of
+// experiment.Best.
+func (r *Results) Pick(data, model string, regime experiment.Regime, ood string) (*experiment.RunResult, error) {
 	rs := r.Runs(data, model, regime)
 	if len(rs) == 0 {
-		return nil
+		return nil, nil
 	}
 	best, err := experiment.Best(rs, []string{ood})
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("choosing the %s run of %s %s for %s: %w", regime, data, model, ood, err)
 	}
-	return best[ood]
+	return best[ood], nil
 }
 
 // PickOverall returns the run of (data, model, regime) with the lowest mean validation detection

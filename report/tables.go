@@ -74,39 +74,48 @@ func metricsOf(x *experiment.RunResult, ood string, det Detector) (metrics.Repor
 // DetectionTable is a Table-1-style markdown table: one row per OOD set, one column per metric, each
 // cell "a / b / …" over the regimes, in the exact convention (metrics.ExactCaption). When the chosen runs
 // also hold the authors' values, a second table follows with them (metrics.AuthorsCaption), titled
-// "<title>, authors' convention". It returns "" when none of the regimes has a run.
-func (r *Results) DetectionTable(title, data, model string, regimes []experiment.Regime, det Detector, onlyUnseen bool) string {
+// "<title>, authors' convention". It returns "" when none of the regimes has a run, and the error of
+// Pick.
+func (r *Results) DetectionTable(title, data, model string, regimes []experiment.Regime, det Detector, onlyUnseen bool) (string, error) {
 	any := false
 	for _, g := range regimes {
 		any = any || len(r.Runs(data, model, g)) > 0
 	}
 	if !any {
-		return ""
+		return "", nil
 	}
-	t := r.detectionTable(title, metrics.ExactCaption, detectionColumns, data, model, regimes, det, onlyUnseen)
-	if r.haveAuthors(data, model, regimes, det) {
-		t += "\n" + r.detectionTable(title+", authors' convention", metrics.AuthorsCaption, authorsColumns, data, model, regimes, det, onlyUnseen)
+	t, err := r.detectionTable(title, metrics.ExactCaption, detectionColumns, data, model, regimes, det, onlyUnseen)
+	if err != nil {
+		return "", err
 	}
-	return t
+	if have, err := r.haveAuthors(data, model, regimes, det); err != nil || !have {
+		return t, err
+	}
+	a, err := r.detectionTable(title+", authors' convention", metrics.AuthorsCaption, authorsColumns, data, model, regimes, det, onlyUnseen)
+	return t + "\n" + a, err
 }
 
 // haveAuthors reports whether any run the table would show holds the authors' values.
-func (r *Results) haveAuthors(data, model string, regimes []experiment.Regime, det Detector) bool {
+func (r *Results) haveAuthors(data, model string, regimes []experiment.Regime, det Detector) (bool, error) {
 	names, _ := r.OODNames(data)
 	for _, ood := range names {
 		for _, g := range regimes {
-			if x := r.Pick(data, model, g, ood); x != nil {
+			x, err := r.Pick(data, model, g, ood)
+			if err != nil {
+				return false, err
+			}
+			if x != nil {
 				if m, ok := metricsOf(x, ood, det); ok && m.Authors != nil {
-					return true
+					return true, nil
 				}
 			}
 		}
 	}
-	return false
+	return false, nil
 }
 
 // detectionTable writes one detection table: the title line, the convention line, then the rows.
-func (r *Results) detectionTable(title, convention string, columns []column, data, model string, regimes []experiment.Regime, det Detector, onlyUnseen bool) string {
+func (r *Results) detectionTable(title, convention string, columns []column, data, model string, regimes []experiment.Regime, det Detector, onlyUnseen bool) (string, error) {
 	names, seen := r.OODNames(data)
 	titles := make([]string, len(regimes))
 	for i, g := range regimes {
@@ -138,7 +147,10 @@ func (r *Results) detectionTable(title, convention string, columns []column, dat
 		for _, c := range columns {
 			var cells []string
 			for _, g := range regimes {
-				x := r.Pick(data, model, g, ood)
+				x, err := r.Pick(data, model, g, ood)
+				if err != nil {
+					return "", err
+				}
 				if x == nil {
 					cells = append(cells, "–")
 					continue
@@ -154,7 +166,7 @@ func (r *Results) detectionTable(title, convention string, columns []column, dat
 		}
 		sb.WriteString("\n")
 	}
-	return sb.String()
+	return sb.String(), nil
 }
 
 // CalibrationTable is Table 3: ECE (%) of cross entropy vs joint confidence loss, without and with
@@ -188,8 +200,8 @@ func (r *Results) CalibrationTable(model string) string {
 }
 
 // Markdown returns every table the results allow, with the paper's numbering, for each data set
-// and model present.
-func (r *Results) Markdown() string {
+// and model present, or the first error of DetectionTable.
+func (r *Results) Markdown() (string, error) {
 	var parts []string
 	for _, data := range r.Datasets() {
 		for _, model := range r.Models(data) {
@@ -219,7 +231,11 @@ func (r *Results) Markdown() string {
 					}
 				}
 				if have == len(t.regimes) || (len(t.regimes) > 2 && have >= 2) {
-					parts = append(parts, r.DetectionTable(t.title, data, model, t.regimes, t.det, t.unseen))
+					tab, err := r.DetectionTable(t.title, data, model, t.regimes, t.det, t.unseen)
+					if err != nil {
+						return "", err
+					}
+					parts = append(parts, tab)
 				}
 			}
 		}
@@ -229,7 +245,7 @@ func (r *Results) Markdown() string {
 			parts = append(parts, t)
 		}
 	}
-	return strings.Join(parts, "\n")
+	return strings.Join(parts, "\n"), nil
 }
 
 func num(v float64) string {

@@ -142,11 +142,6 @@ func GridPoints(half float64, n int) [][2]float64 {
 	return pts
 }
 
-// softmax2 returns p(y=0) for a 2-class logit row.
-func softmax2(row []float32) float64 {
-	return 1 / (1 + math.Exp(float64(row[1])-float64(row[0])))
-}
-
 // LogDensity is the log of the mixture's density at p, computed stably (log-sum-exp), so it stays
 // finite far from the components.
 func (m Mixture) LogDensity(p [2]float64) float64 {

@@ -12,6 +12,7 @@ import (
 	"github.com/confcal/confcal/confcal/detect"
 	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/optim"
+	"github.com/confcal/confcal/confcal/softmax"
 	"github.com/confcal/confcal/confcal/train"
 )
 
@@ -123,7 +124,7 @@ func trainFig1Panel(b backends.Backend, cfg Config, r *rand.Rand, data, test Lab
 	p.Class0Prob = make([]float64, len(logits))
 	var near, far regionStats
 	for i, row := range logits {
-		p.Class0Prob[i] = softmax2(row)
+		p.Class0Prob[i] = softmax.Probs(row, 1)[0]
 		if f.Classes.MinDistance(grid[i]) <= f.FarSigma {
 			continue
 		}

@@ -5,6 +5,8 @@
 // logits by a single scalar T > 0 fitted by minimising the negative log-likelihood on held-out data.
 //
 // Everything is plain Go on float64 (logits may come in as float32, as a GoMLX model returns them).
+// The confidences and predictions that ECE takes come from package confcal/softmax (softmax.Rows at
+// T = 1, or at the fitted temperature).
 package calib
 
 import (
@@ -96,60 +98,6 @@ func ECE(confidence []float64, correct []bool, bins int) (ece float64, table []B
 		ece += c / n * math.Abs(b.Accuracy-b.Confidence)
 	}
 	return 100 * ece, table, nil
-}
-
-// Softmax returns the softmax of logits in float64, computed stably by subtracting the maximum
-// logit before exponentiating. An empty input gives an empty result; non-finite logits give NaNs.
-func Softmax(logits []float32) []float64 {
-	p := make([]float64, len(logits))
-	if len(logits) == 0 {
-		return p
-	}
-	zmax := math.Inf(-1)
-	for _, z := range logits {
-		zmax = max(zmax, float64(z))
-	}
-	var sum float64
-	for i, z := range logits {
-		p[i] = math.Exp(float64(z) - zmax)
-		sum += p[i]
-	}
-	for i := range p {
-		p[i] /= sum
-	}
-	return p
-}
-
-// MaxSoftmax returns, for each row of logits, the maximum softmax probability of logits/T (the
-// baseline confidence score q(x) = max_y p(y|x; T)) and its arg max (the first one on ties).
-// Rows may have different lengths; an empty row gives confidence NaN and prediction −1.
-// It panics if temperature is not a finite positive number (a programming error: FitTemperature
-// never returns one).
-func MaxSoftmax(logits [][]float32, temperature float64) (conf []float64, pred []int) {
-	if !(temperature > 0) || math.IsInf(temperature, 0) {
-		panic(fmt.Sprintf("calib: MaxSoftmax temperature must be finite and > 0, got %v", temperature))
-	}
-	conf = make([]float64, len(logits))
-	pred = make([]int, len(logits))
-	for i, row := range logits {
-		if len(row) == 0 {
-			conf[i], pred[i] = math.NaN(), -1
-			continue
-		}
-		best := 0
-		for j, z := range row {
-			if z > row[best] {
-				best = j
-			}
-		}
-		zmax := float64(row[best])
-		var sum float64
-		for _, z := range row {
-			sum += math.Exp((float64(z) - zmax) / temperature)
-		}
-		conf[i], pred[i] = 1/sum, best
-	}
-	return conf, pred
 }
 
 // dataset is a validated copy of logits and labels in float64, row-major.
@@ -250,7 +198,7 @@ func NLL(logits [][]float32, labels []int, temperature float64) (float64, error)
 
 // FitTemperature returns the temperature T > 0 that minimises the mean NLL of softmax(logits/T)
 // against labels (temperature scaling, Guo et al. 2017); use it on held-out data, then compute
-// confidences with MaxSoftmax(logits, T).
+// confidences with softmax.Rows(logits, T) (package confcal/softmax).
 //
 // The NLL is convex in β = 1/T, hence unimodal in log T. The search is a golden-section search on
 // log T over [log 0.05, log 20], followed by safeguarded Newton steps in β (using the analytic first

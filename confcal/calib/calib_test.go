@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/confcal/confcal/confcal/softmax"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol*math.Max(1, math.Abs(b)) }
@@ -176,67 +178,6 @@ func TestECEErrors(t *testing.T) {
 	}
 }
 
-// TestSoftmax checks a hand case, stability with huge logits and the empty input.
-func TestSoftmax(t *testing.T) {
-	// logits (0, ln 3): exp → (1, 3) → (1/4, 3/4).
-	p := Softmax([]float32{0, float32(math.Log(3))})
-	if !near(p[0], 0.25, 1e-7) || !near(p[1], 0.75, 1e-7) {
-		t.Errorf("Softmax(0, ln3) = %v, want (0.25, 0.75)", p)
-	}
-	// Shift invariance and no overflow: (1000, 1000, 1000) → uniform; (-1000, 0) → (e^-1000, 1) ≈ (0, 1).
-	p = Softmax([]float32{1000, 1000, 1000})
-	for _, v := range p {
-		if !near(v, 1.0/3, 1e-15) {
-			t.Errorf("Softmax(1000,1000,1000) = %v", p)
-		}
-	}
-	p = Softmax([]float32{-1000, 0, 88.8})
-	if math.IsNaN(p[0]) || p[2] < 0.999999 || !near(p[0]+p[1]+p[2], 1, 1e-15) {
-		t.Errorf("Softmax(-1000, 0, 88.8) = %v", p)
-	}
-	if p := Softmax(nil); len(p) != 0 {
-		t.Errorf("Softmax(nil) = %v", p)
-	}
-}
-
-// TestMaxSoftmax checks confidences and predictions, with and without temperature.
-func TestMaxSoftmax(t *testing.T) {
-	ln3 := float32(math.Log(3))
-	logits := [][]float32{
-		{0, ln3},      // p = (1/4, 3/4) → 0.75, class 1
-		{ln3, 0, ln3}, // p = (3/7, 1/7, 3/7) → 3/7, class 0 (first max)
-		{5},           // single class → 1, class 0
-		{},            // empty → NaN, −1
-	}
-	conf, pred := MaxSoftmax(logits, 1)
-	wantConf := []float64{0.75, 3.0 / 7, 1}
-	wantPred := []int{1, 0, 0, -1}
-	for i := range wantConf {
-		if !near(conf[i], wantConf[i], 1e-7) {
-			t.Errorf("conf[%d] = %v, want %v", i, conf[i], wantConf[i])
-		}
-	}
-	if !math.IsNaN(conf[3]) {
-		t.Errorf("conf of empty row = %v, want NaN", conf[3])
-	}
-	for i := range wantPred {
-		if pred[i] != wantPred[i] {
-			t.Errorf("pred[%d] = %d, want %d", i, pred[i], wantPred[i])
-		}
-	}
-	// T = 2 on (0, 2 ln 3): (0, ln 3) → 0.75.
-	conf, _ = MaxSoftmax([][]float32{{0, 2 * ln3}}, 2)
-	if !near(conf[0], 0.75, 1e-7) {
-		t.Errorf("MaxSoftmax at T=2 = %v, want 0.75", conf[0])
-	}
-	defer func() {
-		if recover() == nil {
-			t.Error("MaxSoftmax with T=0 did not panic")
-		}
-	}()
-	MaxSoftmax(logits, 0)
-}
-
 // TestNLLHandWorked checks NLL on a case worked out by hand.
 func TestNLLHandWorked(t *testing.T) {
 	ln3 := float32(math.Log(3))
@@ -274,7 +215,7 @@ func sampleDataset(seed uint64, n, k int, scale, t0 float64) ([][]float32, []int
 		for j := range row {
 			row[j] = float32(scale * r.NormFloat64())
 		}
-		p := Softmax(scaled(row, 1/t0))
+		p := softmax.Probs(scaled(row, 1/t0), 1)
 		u := r.Float64()
 		y := k - 1
 		for j, pj := range p {

@@ -9,48 +9,44 @@
 //
 //   - ODIN (odin.go, App. C.3, Figure 7): the maximum softmax at temperature T of the input moved by ε
 //     against the gradient of the top class's log-softmax, with (T, ε) chosen on validation data.
+//
+// Each is also a Detector (detector.go), which runs the network itself: NewBaselineDetector,
+// NewKPlusOneDetector, NewODINDetector (or ODIN.At after tuning). Every softmax is computed on the
+// host in float64 by package confcal/softmax.
 package detect
 
 import (
-	"math"
-
 	"github.com/pkg/errors"
+
+	"github.com/confcal/confcal/confcal/softmax"
 )
 
-// Baseline returns max_y softmax(logits)_y for each row (the baseline detector's score).
+// Baseline returns max_y softmax(logits)_y for each row (the baseline detector's score; package
+// softmax at T = 1).
 func Baseline(logits [][]float32) []float64 {
-	s := make([]float64, len(logits))
-	for i, row := range logits {
-		s[i] = maxSoftmax(row)
-	}
-	return s
+	conf, _ := softmax.Rows(logits, 1)
+	return conf
 }
 
 // KPlusOne returns 1 - p(K+1|x) for each row, the last logit being the out-of-distribution class.
 func KPlusOne(logits [][]float32) []float64 {
 	s := make([]float64, len(logits))
 	for i, row := range logits {
-		m, sum := logSumExpParts(row)
-		last := math.Exp(float64(row[len(row)-1])-m) / sum
-		s[i] = 1 - last
+		p := softmax.Probs(row, 1)
+		s[i] = 1 - p[len(p)-1]
 	}
 	return s
 }
 
-// Predictions returns the argmax class of each row (over the first k columns; k <= 0 means all).
+// Predictions returns the argmax class of each row (over the first k columns; k <= 0 means all),
+// the first one on ties (softmax.ArgMax).
 func Predictions(logits [][]float32, k int) []int {
 	pred := make([]int, len(logits))
 	for i, row := range logits {
 		if k > 0 && k < len(row) {
 			row = row[:k]
 		}
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
-		pred[i] = best
+		pred[i] = softmax.ArgMax(row)
 	}
 	return pred
 }
@@ -67,23 +63,4 @@ func Accuracy(logits [][]float32, labels []int) (float64, error) {
 		}
 	}
 	return float64(correct) / float64(len(labels)), nil
-}
-
-func maxSoftmax(row []float32) float64 {
-	m, sum := logSumExpParts(row)
-	_ = m
-	return 1 / sum // exp(max - max) / Σ exp(z - max)
-}
-
-// logSumExpParts returns max(z) and Σ exp(z - max(z)).
-func logSumExpParts(row []float32) (float64, float64) {
-	m := math.Inf(-1)
-	for _, v := range row {
-		m = math.Max(m, float64(v))
-	}
-	sum := 0.0
-	for _, v := range row {
-		sum += math.Exp(float64(v) - m)
-	}
-	return m, sum
 }

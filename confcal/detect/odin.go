@@ -11,6 +11,7 @@ import (
 
 	"github.com/confcal/confcal/confcal/metrics"
 	"github.com/confcal/confcal/confcal/models"
+	"github.com/confcal/confcal/confcal/softmax"
 )
 
 // ODIN is the detector of Liang et al. (2018) used in the paper's App. C.3 (Figure 7): temperature
@@ -102,7 +103,8 @@ func (o *ODIN) Perturb(x []float32, T, eps float64, exampleDims ...int) (xPrime 
 }
 
 // Scores returns the ODIN score max_y S_y(x'; T) of each example of x (see Perturb for the layout),
-// computed in float64 from the logits of x'. With ε = 0 and T = 1 it is the baseline score.
+// computed in float64 from the logits of x' (softmax.Rows at temperature T). With ε = 0 and T = 1
+// it is the baseline score.
 func (o *ODIN) Scores(x []float32, T, eps float64, exampleDims ...int) ([]float64, error) {
 	s, err := o.GridScores(x, []ODINParams{{T: T, Eps: eps}}, exampleDims...)
 	if err != nil {
@@ -118,7 +120,8 @@ func (o *ODIN) Scores(x []float32, T, eps float64, exampleDims ...int) ([]float6
 func (o *ODIN) GridScores(x []float32, grid []ODINParams, exampleDims ...int) ([][]float64, error) {
 	scores := make([][]float64, len(grid))
 	err := o.run(x, grid, exampleDims, func(p int, _ []float32, l [][]float32) {
-		scores[p] = append(scores[p], TemperatureScores(l, grid[p].T)...)
+		conf, _ := softmax.Rows(l, grid[p].T)
+		scores[p] = append(scores[p], conf...)
 	})
 	if err != nil {
 		return nil, err
@@ -133,11 +136,8 @@ func (o *ODIN) run(x []float32, grid []ODINParams, exampleDims []int, emit func(
 		return errors.New("ODIN needs at least one (T, ε)")
 	}
 	for _, p := range grid {
-		if !(p.T > 0) || math.IsInf(p.T, 0) {
-			return errors.Errorf("ODIN temperature must be finite and > 0, got %v", p.T)
-		}
-		if !(p.Eps >= 0) || math.IsInf(p.Eps, 0) {
-			return errors.Errorf("ODIN noise magnitude ε must be finite and >= 0, got %v", p.Eps)
+		if err := p.check(); err != nil {
+			return err
 		}
 	}
 	per, err := exampleSize(len(x), exampleDims)
@@ -213,24 +213,6 @@ func (o *ODIN) runBatch(xb, zeros *tensors.Tensor, grid []ODINParams, emit func(
 	return nil
 }
 
-// TemperatureScores returns max_y softmax(logits/T)_y for each row, in float64 (so that the small
-// differences between scores at large T, all close to 1/K, are kept).
-func TemperatureScores(logits [][]float32, T float64) []float64 {
-	s := make([]float64, len(logits))
-	for i, row := range logits {
-		m := math.Inf(-1)
-		for _, v := range row {
-			m = math.Max(m, float64(v))
-		}
-		sum := 0.0
-		for _, v := range row {
-			sum += math.Exp((float64(v) - m) / T)
-		}
-		s[i] = 1 / sum
-	}
-	return s
-}
-
 func exampleSize(n int, exampleDims []int) (int, error) {
 	per := 1
 	for _, d := range exampleDims {
@@ -248,6 +230,17 @@ func exampleSize(n int, exampleDims []int) (int, error) {
 // ODINParams is one point (T, ε) of ODIN's hyper-parameter grid.
 type ODINParams struct {
 	T, Eps float64
+}
+
+// check returns an error unless T is finite and > 0 and ε finite and >= 0.
+func (p ODINParams) check() error {
+	if !(p.T > 0) || math.IsInf(p.T, 0) {
+		return errors.Errorf("ODIN temperature must be finite and > 0, got %v", p.T)
+	}
+	if !(p.Eps >= 0) || math.IsInf(p.Eps, 0) {
+		return errors.Errorf("ODIN noise magnitude ε must be finite and >= 0, got %v", p.Eps)
+	}
+	return nil
 }
 
 // ODINTemperatures returns the paper's temperatures for ODIN (App. C.3): {1, 10, 100, 500, 1000}.

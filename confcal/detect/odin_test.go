@@ -15,6 +15,7 @@ import (
 	"github.com/confcal/confcal/confcal/detect"
 	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/nn"
+	"github.com/confcal/confcal/confcal/softmax"
 )
 
 // linearNet is logits = x·W + b with fixed W [d, k] and b [k].
@@ -37,42 +38,46 @@ func initialized(t *testing.T, net models.Net, dims ...int) *context.Context {
 	return ctx
 }
 
+// linearByHand returns the linear model's logits x·W + b in float64.
+func linearByHand(w [][]float32, b []float32, x []float64) []float64 {
+	l := make([]float64, len(b))
+	for j := range l {
+		l[j] = float64(b[j])
+		for i := range w {
+			l[j] += x[i] * float64(w[i][j])
+		}
+	}
+	return l
+}
+
+// softmaxByHand returns softmax(l/T) in float64.
+func softmaxByHand(l []float64, T float64) []float64 {
+	m := slices.Max(l)
+	p := make([]float64, len(l))
+	s := 0.0
+	for j, v := range l {
+		p[j] = math.Exp((v - m) / T)
+		s += p[j]
+	}
+	for j := range p {
+		p[j] /= s
+	}
+	return p
+}
+
 // odinByHand is ODIN for the linear model in float64: with p = softmax(l/T) and ŷ = argmax l,
 // ∇_x log S_ŷ = (W[:,ŷ] − Σ_k p_k W[:,k]) / T and x' = x − ε·sign(−∇) = x + ε·sign(∇).
 // It also returns min |∇_d| so that the caller can make sure no sign is ambiguous in float32.
 func odinByHand(w [][]float32, b []float32, x []float64, T, eps float64) (xp []float64, score, minAbsGrad float64) {
 	d, k := len(w), len(b)
-	logits := func(x []float64) []float64 {
-		l := make([]float64, k)
-		for j := range l {
-			l[j] = float64(b[j])
-			for i := 0; i < d; i++ {
-				l[j] += x[i] * float64(w[i][j])
-			}
-		}
-		return l
-	}
-	softmax := func(l []float64) []float64 {
-		m := slices.Max(l)
-		p := make([]float64, len(l))
-		s := 0.0
-		for j, v := range l {
-			p[j] = math.Exp((v - m) / T)
-			s += p[j]
-		}
-		for j := range p {
-			p[j] /= s
-		}
-		return p
-	}
-	l := logits(x)
+	l := linearByHand(w, b, x)
 	top := 0
 	for j, v := range l {
 		if v > l[top] {
 			top = j
 		}
 	}
-	p := softmax(l)
+	p := softmaxByHand(l, T)
 	xp = make([]float64, d)
 	minAbsGrad = math.Inf(1)
 	for i := 0; i < d; i++ {
@@ -90,7 +95,7 @@ func odinByHand(w [][]float32, b []float32, x []float64, T, eps float64) (xp []f
 		}
 		xp[i] = x[i] + eps*s
 	}
-	return xp, slices.Max(softmax(logits(xp))), minAbsGrad
+	return xp, slices.Max(softmaxByHand(linearByHand(w, b, xp), T)), minAbsGrad
 }
 
 func TestODINMatchesHandComputation(t *testing.T) {
@@ -144,7 +149,7 @@ func TestODINMatchesHandComputation(t *testing.T) {
 		if len(xp) != len(x) || len(logits) != n {
 			t.Fatalf("T=%v ε=%v: got %d perturbed values and %d logit rows, want %d and %d", p.T, p.Eps, len(xp), len(logits), len(x), n)
 		}
-		scores := detect.TemperatureScores(logits, p.T)
+		scores, _ := softmax.Rows(logits, p.T)
 		got, err := o.Scores(x, p.T, p.Eps, d)
 		if err != nil {
 			t.Fatal(err)
@@ -167,7 +172,7 @@ func TestODINMatchesHandComputation(t *testing.T) {
 				t.Errorf("T=%v ε=%v example %d: score %v, want %v", p.T, p.Eps, i, scores[i], wantScore)
 			}
 			if got[i] != scores[i] || gridScores[pi][i] != scores[i] {
-				t.Errorf("T=%v ε=%v example %d: Scores %v, GridScores %v, TemperatureScores(Perturb) %v", p.T, p.Eps, i, got[i], gridScores[pi][i], scores[i])
+				t.Errorf("T=%v ε=%v example %d: Scores %v, GridScores %v, softmax.Rows(Perturb) %v", p.T, p.Eps, i, got[i], gridScores[pi][i], scores[i])
 			}
 		}
 	}

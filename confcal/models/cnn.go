@@ -2,6 +2,8 @@ package models
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -39,24 +41,37 @@ var VGG13Config = []int{64, 64, -1, 128, 128, -1, 256, 256, -1, 512, 512, -1, 51
 // followed by batch normalisation and ReLU, five 2×2 max poolings, then three fully-connected layers
 // (512, 512, classes) with ReLU and dropout of rate 0.5 (keep probability 0.5) before each of the
 // first two. width scales the filter counts (1 for the paper; smaller for quick CPU runs).
+//
+// It takes 32×32 images; the shape after each block (its convolutions and max pooling) is checked
+// when the graph is built, so another input size fails at the first block, with a message naming it.
 func VGG13(classes int, width float64) Fn {
 	return func(ctx *context.Context, x *Node) *Node {
-		checkImages("VGG13", x)
-		h := x
+		checkRank4("VGG13", x)
+		batch := x.Shape().Dimensions[0]
+		h, size, filters, block := x, 32, 0, 1
+		var layers []string
 		for i, c := range VGG13Config {
 			if c < 0 {
 				h = nn.MaxPool2D(h, 2, 2, 0)
+				size /= 2
+				name := fmt.Sprintf("block %d (%s, max pool)", block, strings.Join(layers, ", "))
+				assertBlock("VGG13", name, h, batch, filters, size, size)
+				block, layers = block+1, nil
 				continue
 			}
 			lctx := ctx.In(fmt.Sprintf("conv_%d", i))
-			h = nn.Conv2D(lctx, h, nn.ConvConfig{Out: scaled(c, width), Kernel: 3, Padding: 1})
+			filters = scaled(c, width)
+			h = nn.Conv2D(lctx, h, nn.ConvConfig{Out: filters, Kernel: 3, Padding: 1})
 			h = nn.ReLUCtx(ctx, nn.BatchNorm(lctx.In("bn"), h))
+			layers = append(layers, fmt.Sprintf("conv_%d", i))
 		}
 		h = flatten(h)
 		fc := scaled(512, width)
 		h = nn.Dropout(ctx, nn.ReLUCtx(ctx, Dense(ctx.In("fc_0"), h, fc)), 0.5)
 		h = nn.Dropout(ctx, nn.ReLUCtx(ctx, Dense(ctx.In("fc_1"), h, fc)), 0.5)
-		return Dense(ctx.In("fc_2"), h, classes)
+		h = Dense(ctx.In("fc_2"), h, classes)
+		assertBlock("VGG13", "classifier (fc_0, fc_1, fc_2)", h, batch, classes)
+		return h
 	}
 }
 
@@ -87,19 +102,25 @@ func AlexNet(classes int, width float64) Fn {
 // 4×4 transposed convolutions of 512, 256, 128 and `channels` filters (the first from 1×1 to 4×4,
 // the others of stride 2 and padding 1: 4→8→16→32), batch norm and ReLU after the first three, and a
 // sigmoid at the end so images are in [0, 1] like the data. width scales the hidden filter counts.
+// The shape after each block is checked when the graph is built.
 func DCGANGenerator(channels int, width float64) Fn {
 	return func(ctx *context.Context, z *Node) *Node {
 		if z.Rank() != 2 {
 			panic(fmt.Errorf("DCGANGenerator takes latent codes [batch, dim], got %s", z.Shape()))
 		}
-		h := Reshape(z, z.Shape().Dimensions[0], z.Shape().Dimensions[1], 1, 1)
-		h = nn.ConvTranspose2D(ctx.In("deconv_0"), h, nn.ConvConfig{Out: scaled(512, width), Kernel: 4, NoBias: true})
+		batch := z.Shape().Dimensions[0]
+		h := Reshape(z, batch, z.Shape().Dimensions[1], 1, 1)
+		c := scaled(512, width)
+		h = nn.ConvTranspose2D(ctx.In("deconv_0"), h, nn.ConvConfig{Out: c, Kernel: 4, NoBias: true})
 		h = nn.ReLUCtx(ctx, nn.BatchNorm(ctx.In("bn_0"), h))
+		assertBlock("DCGANGenerator", "block 1 (deconv_0, bn_0)", h, batch, c, 4, 4)
 		for i, c := range []int{scaled(256, width), scaled(128, width)} {
 			h = nn.ConvTranspose2D(ctx.In(fmt.Sprintf("deconv_%d", i+1)), h, nn.ConvConfig{Out: c, Kernel: 4, Stride: 2, Padding: 1, NoBias: true})
 			h = nn.ReLUCtx(ctx, nn.BatchNorm(ctx.In(fmt.Sprintf("bn_%d", i+1)), h))
+			assertBlock("DCGANGenerator", fmt.Sprintf("block %d (deconv_%d, bn_%d)", i+2, i+1, i+1), h, batch, c, 8<<i, 8<<i)
 		}
 		h = nn.ConvTranspose2D(ctx.In("deconv_3"), h, nn.ConvConfig{Out: channels, Kernel: 4, Stride: 2, Padding: 1, NoBias: true})
+		assertBlock("DCGANGenerator", "output (deconv_3)", h, batch, channels, 32, 32)
 		return Sigmoid(h)
 	}
 }
@@ -108,20 +129,27 @@ func DCGANGenerator(channels int, width float64) Fn {
 // 1 filters (stride 2 and padding 1 for the first three: 32→16→8→4; the last 4×4 valid to 1×1),
 // batch norm after the 2nd and 3rd, LeakyReLU (slope 0.2) after the first three. It returns logits
 // [batch] (the losses apply the sigmoid in their stable log forms).
+//
+// It takes 32×32 images; the shape after each block is checked when the graph is built, so another
+// input size fails at the first block, with a message naming it.
 func DCGANDiscriminator(width float64) Fn {
 	return func(ctx *context.Context, x *Node) *Node {
-		checkImages("DCGANDiscriminator", x)
+		checkRank4("DCGANDiscriminator", x)
+		batch := x.Shape().Dimensions[0]
 		h := x
 		for i, c := range []int{128, 256, 512} {
 			lctx := ctx.In(fmt.Sprintf("conv_%d", i))
-			h = nn.Conv2D(lctx, h, nn.ConvConfig{Out: scaled(c, width), Kernel: 4, Stride: 2, Padding: 1, NoBias: true})
+			c = scaled(c, width)
+			h = nn.Conv2D(lctx, h, nn.ConvConfig{Out: c, Kernel: 4, Stride: 2, Padding: 1, NoBias: true})
 			if i > 0 {
 				h = nn.BatchNorm(lctx.In("bn"), h)
 			}
 			h = nn.LeakyReLU(h, 0.2)
+			assertBlock("DCGANDiscriminator", fmt.Sprintf("block %d (conv_%d)", i+1, i), h, batch, c, 16>>i, 16>>i)
 		}
 		h = nn.Conv2D(ctx.In("conv_3"), h, nn.ConvConfig{Out: 1, Kernel: 4, NoBias: true})
-		return Reshape(h, h.Shape().Dimensions[0])
+		assertBlock("DCGANDiscriminator", "output (conv_3)", h, batch, 1, 1, 1)
+		return Reshape(h, batch)
 	}
 }
 
@@ -134,10 +162,23 @@ func flatten(x *Node) *Node {
 }
 
 func checkImages(model string, x *Node) {
+	checkRank4(model, x)
+	if d := x.Shape().Dimensions; d[2] != 32 || d[3] != 32 {
+		panic(fmt.Errorf("%s is built for 32×32 images (the paper's), got %s", model, x.Shape()))
+	}
+}
+
+func checkRank4(model string, x *Node) {
 	if x.Rank() != 4 {
 		panic(fmt.Errorf("%s takes images [batch, channels, height, width], got %s", model, x.Shape()))
 	}
-	if d := x.Shape().Dimensions; d[2] != 32 || d[3] != 32 {
-		panic(fmt.Errorf("%s is built for 32×32 images (the paper's), got %s", model, x.Shape()))
+}
+
+// assertBlock panics, naming the model and the block, unless h has the dimensions want: a wrong
+// layer or input size fails when the graph is built, with a readable message, as the AssertDims
+// after each block of GoMLX's examples/cifar models.
+func assertBlock(model, block string, h *Node, want ...int) {
+	if got := h.Shape().Dimensions; !slices.Equal(got, want) {
+		panic(fmt.Errorf("%s %s: output dimensions %v, want %v (the model is built for 32×32 images)", model, block, got, want))
 	}
 }

@@ -178,3 +178,40 @@ func TestModelsUseSupportedOpsOnly(t *testing.T) {
 		}
 	}
 }
+
+// The shape after each block of VGG-13 and of the DCGAN is checked when the graph is built: an input
+// of the wrong size is an error naming the first block whose output is off, with the dimensions it
+// has and those it should have (batch 1, as models.Initialize runs it; width 1/8: 64 → 8 filters,
+// 128 → 16).
+func TestBlockShapesChecked(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fn   models.Fn
+		dims []int
+		want []string // substrings of the error; none: no error
+	}{
+		{"VGG-13 28×28", models.VGG13(10, 1.0/8), []int{3, 28, 28},
+			[]string{"VGG13 block 1 (conv_0, conv_1, max pool)", "[1 8 14 14]", "want [1 8 16 16]"}},
+		{"VGG-13 64×64", models.VGG13(10, 1.0/8), []int{1, 64, 64},
+			[]string{"VGG13 block 1 (conv_0, conv_1, max pool)", "[1 8 32 32]", "want [1 8 16 16]"}},
+		{"VGG-13 32×32", models.VGG13(10, 1.0/8), []int{3, 32, 32}, nil},
+		{"DCGAN D 28×28", models.DCGANDiscriminator(1.0 / 8), []int{3, 28, 28},
+			[]string{"DCGANDiscriminator block 1 (conv_0)", "[1 16 14 14]", "want [1 16 16 16]"}},
+		{"DCGAN D 32×32", models.DCGANDiscriminator(1.0 / 8), []int{3, 32, 32}, nil},
+		{"DCGAN G", models.DCGANGenerator(3, 1.0/8), []int{100}, nil},
+	} {
+		err := models.Initialize(backend.Must(), context.New(), models.Net{Scope: "net", Fn: tc.fn}, tc.dims...)
+		switch {
+		case tc.want == nil && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != nil && err == nil:
+			t.Errorf("%s: no error, want one naming %q", tc.name, tc.want[0])
+		case err != nil:
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%s: error %q lacks %q", tc.name, err, w)
+				}
+			}
+		}
+	}
+}
