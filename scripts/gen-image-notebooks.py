@@ -89,6 +89,11 @@ func showPNG(png []byte, err error) {{
 	}}
 }}
 
+func showMD(md string, err error) {{
+	check(err)
+	nbutil.Markdown(md)
+}}
+
 func check(err error) {{
 	if err != nil {{
 		fmt.Fprintf(os.Stderr, "error: %v\\n", err)
@@ -133,7 +138,7 @@ images as the OOD samples. The baseline detector thresholds the maximum softmax 
 %%
 cfg, d, out := setup()
 r := train(cfg, d, out, experiment.CrossEntropy, experiment.ConfSeen)
-nbutil.Markdown(r.DetectionTable("Table 1", d.Name, cfg.Model, []experiment.Regime{{experiment.CrossEntropy, experiment.ConfSeen}}, report.Baseline, false))
+showMD(r.DetectionTable("Table 1", d.Name, cfg.Model, []experiment.Regime{{experiment.CrossEntropy, experiment.ConfSeen}}, report.Baseline, false))
 showPNG(r.Figure2(d.Name, cfg.Model))
 """))
     cells.append(md(f"""
@@ -154,7 +159,7 @@ boundary of the in-distribution. Cells read "cross entropy / seen set / original
 %%
 cfg, d, out := setup()
 r := train(cfg, d, out, experiment.CrossEntropy, experiment.ConfSeen, experiment.ConfGAN, experiment.Joint)
-nbutil.Markdown(r.DetectionTable("Table 2", d.Name, cfg.Model, []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen, experiment.ConfGAN, experiment.Joint}, report.Baseline, true))
+showMD(r.DetectionTable("Table 2", d.Name, cfg.Model, []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen, experiment.ConfGAN, experiment.Joint}, report.Baseline, true))
 showPNG(r.Figure4(d.Name, cfg.Model))
 for _, g := range []experiment.Regime{experiment.ConfGAN, experiment.Joint} {
 	if x := r.PickOverall(d.Name, cfg.Model, g); x != nil && x.Samples != "" {
@@ -225,7 +230,7 @@ validation images (App. C.3). The paper finds the confidence-loss models gain fr
 cfg, d, out := setup()
 r, err := report.Load(out)
 check(err)
-nbutil.Markdown(r.DetectionTable("Figure 7 (ODIN)", d.Name, cfg.Model, []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen, experiment.ConfGAN, experiment.Joint}, report.ODIN, false))
+showMD(r.DetectionTable("Figure 7 (ODIN)", d.Name, cfg.Model, []experiment.Regime{experiment.CrossEntropy, experiment.ConfSeen, experiment.ConfGAN, experiment.Joint}, report.ODIN, false))
 showPNG(r.Figure7(d.Name, cfg.Model))
 """))
     cells.append(md(f"""
@@ -244,7 +249,7 @@ if err != nil || r.Only("paper").Len() == 0 {{
 	return
 }}
 r = r.Only("paper")
-nbutil.Markdown(r.Markdown())
+showMD(r.Markdown())
 for _, m := range r.Models("{spec}") {{
 	showPNG(r.Figure2("{spec}", m))
 	showPNG(r.Figure4("{spec}", m))
