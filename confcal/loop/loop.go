@@ -78,7 +78,8 @@ func (l Loop) Run(s State) (State, error) {
 	if l.Step == nil || l.Epoch == nil || l.Ctx == nil {
 		return s, errors.Errorf("%s: a loop needs a context, a step and its epochs' inputs", l.Name)
 	}
-	total, doneBefore := 0, 0 // steps of the whole run, known once each epoch is prepared
+	start := s.Epoch
+	total, doneBefore := 0, 0 // steps of this call and before it, known once the first epoch is prepared
 	began := time.Now()
 	for e := s.Epoch; e < l.Epochs; e++ {
 		if l.BeforeEpoch != nil {
@@ -93,9 +94,9 @@ func (l Loop) Run(s State) (State, error) {
 		if ep.Steps < 1 {
 			return s, errors.Errorf("%s, epoch %d: no steps (too few examples for one batch?)", l.Name, e+1)
 		}
-		if total == 0 { // assume every epoch has as many steps as the first one run
-			total = ep.Steps * (l.Epochs - s.Epoch)
-			doneBefore = ep.Steps * s.Epoch
+		if total == 0 { // every epoch is assumed to have as many steps as the first one run
+			total = ep.Steps * (l.Epochs - start)
+			doneBefore = ep.Steps * start
 		}
 		epochBegan := time.Now()
 		for i := range ep.Steps {
@@ -106,14 +107,14 @@ func (l Loop) Run(s State) (State, error) {
 			if s.Losses, err = l.Step.Run(in...); err != nil {
 				return s, errors.WithMessagef(err, "%s, epoch %d step %d", l.Name, e+1, i+1)
 			}
-			if e == s.Epoch && i == 0 {
+			if e == start && i == 0 {
 				// The step's graph exists now: its variables must all have been restored.
 				if err := s.restored.check(l.Ctx); err != nil {
 					return s, err
 				}
 			}
 			if l.Progress != nil {
-				done := (e-s.Epoch)*ep.Steps + i + 1
+				done := (e-start)*ep.Steps + i + 1
 				l.Progress(Event{Run: l.Name, Epoch: e + 1, Epochs: l.Epochs, Step: i + 1, Steps: ep.Steps,
 					Done: doneBefore + done, Total: doneBefore + total, DoneNow: done, TotalNow: total,
 					Elapsed: time.Since(began), Names: l.Step.Names(), Losses: s.Losses})
