@@ -2,6 +2,7 @@ package notebooks_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -164,6 +165,9 @@ func TestNotebooks(t *testing.T) {
 				err = fmt.Errorf("no image/png output: every notebook shows its figures inline")
 			}
 			if err == nil {
+				err = checkProgress(res.ExecutedPath)
+			}
+			if err == nil {
 				if check, ok := outputChecks[name]; ok {
 					err = check(outDir)
 				}
@@ -183,4 +187,57 @@ func TestNotebooks(t *testing.T) {
 			t.Errorf("notebook %s failed after %s:\n%v", nb, elapsed, err)
 		})
 	}
+}
+
+// checkProgress verifies that every training cell of an executed notebook (one that calls
+// nbutil.NewTraining, directly or through the notebook's train helper) kept its progress display:
+// an HTML block with a progress bar, the loss curve and the final state ("done").
+func checkProgress(executed string) error {
+	data, err := os.ReadFile(executed)
+	if err != nil {
+		return err
+	}
+	var nb struct {
+		Cells []struct {
+			Type    string          `json:"cell_type"`
+			Source  json.RawMessage `json:"source"`
+			Outputs []struct {
+				Data map[string]json.RawMessage `json:"data"`
+			} `json:"outputs"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(data, &nb); err != nil {
+		return fmt.Errorf("%s: %v", executed, err)
+	}
+	training := 0
+	for i, c := range nb.Cells {
+		src := text(c.Source)
+		if c.Type != "code" || strings.Contains(src, "func ") || !(strings.Contains(src, "nbutil.NewTraining()") || strings.Contains(src, ":= train(")) {
+			continue
+		}
+		training++
+		ok := false
+		for _, o := range c.Outputs {
+			h := text(o.Data["text/html"])
+			ok = ok || (strings.Contains(h, "<progress") && strings.Contains(h, "confcal-loss-curve") && strings.Contains(h, "data:image/png;base64,") && strings.Contains(h, "done"))
+		}
+		if !ok {
+			return fmt.Errorf("training cell %d kept no progress bar with a loss curve in its outputs", i)
+		}
+	}
+	if training == 0 {
+		return fmt.Errorf("no training cell found (none calls nbutil.NewTraining or train)")
+	}
+	return nil
+}
+
+// text decodes a notebook string field, stored as a string or a list of lines.
+func text(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var lines []string
+	_ = json.Unmarshal(raw, &lines)
+	return strings.Join(lines, "")
 }

@@ -73,8 +73,9 @@ func setup() (experiment.Config, *experiment.Data, string) {{
 
 // train runs (or loads) the given regimes and returns the report over the output folder.
 func train(cfg experiment.Config, d *experiment.Data, out string, regimes ...experiment.Regime) *report.Results {{
+	log := nbutil.NewTraining() // progress bars and loss curves
 	for _, g := range regimes {{
-		_, err := experiment.RunOne(backend.Must(), cfg, d, g, out, os.Stdout)
+		_, err := experiment.RunOne(backend.Must(), cfg, d, g, out, log)
 		check(err)
 	}}
 	r, err := report.Load(out)
