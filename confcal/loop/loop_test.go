@@ -190,4 +190,3 @@ type observer struct {
 }
 
 func (o *observer) Progress(e loop.Event) { o.events = append(o.events, e) }
-
