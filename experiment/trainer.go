@@ -151,6 +151,10 @@ func Train(b backends.Backend, cfg Config, d *Data, regime Regime, runsDir strin
 		t.Generator = gen
 	}
 	if st.Done(cfg.Epochs) {
+		// A finished run is only evaluated: its checkpoint must hold every variable of the model.
+		if err := checkHolds(b, st, t, d, cfg); err != nil {
+			return nil, err
+		}
 		return t, nil
 	}
 	if spec.Seen && d.Seen == nil {
@@ -183,6 +187,21 @@ func Train(b backends.Backend, cfg Config, d *Data, regime Regime, runsDir strin
 	}
 	t.state, t.EpochSeconds = st, st.EpochSeconds
 	return t, nil
+}
+
+// checkHolds returns an error naming the checkpoint of st when it lacks a variable of t's classifier
+// (or of its generator): the variables a freshly initialised model has must all have been restored.
+func checkHolds(b backends.Backend, st loop.State, t *Trained, d *Data, cfg Config) error {
+	scratch := context.New()
+	if err := models.Initialize(b, scratch, t.Net, d.Train.C, d.Train.H, d.Train.W); err != nil {
+		return err
+	}
+	if t.Generator.Valid() {
+		if err := models.Initialize(b, scratch, t.Generator, cfg.GANZ); err != nil {
+			return err
+		}
+	}
+	return st.CheckRestored(scratch)
 }
 
 // classifierStep compiles the training step of a regime's classifier.
