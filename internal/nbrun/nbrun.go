@@ -243,7 +243,10 @@ func nbconvertProblem(stderr string, input *notebookJSON) Problem {
 type environment struct {
 	jupyter string // jupyter executable
 	path    string // PATH for nbconvert and the kernel
-	err     error
+	// kernelSpec is the notebook metadata "kernelspec" that Jupyter's front end writes for the
+	// gonb kernel spec: its name, display_name and language.
+	kernelSpec map[string]string
+	err        error
 }
 
 var detect = sync.OnceValue(func() environment {
@@ -312,7 +315,9 @@ func findEnvironment() (environment, error) {
 		Kernelspecs map[string]struct {
 			ResourceDir string `json:"resource_dir"`
 			Spec        struct {
-				Argv []string `json:"argv"`
+				Argv        []string `json:"argv"`
+				DisplayName string   `json:"display_name"`
+				Language    string   `json:"language"`
 			} `json:"spec"`
 		} `json:"kernelspecs"`
 	}
@@ -329,6 +334,7 @@ func findEnvironment() (environment, error) {
 	if _, err := lookPathIn(spec.Spec.Argv[0], e.path); err != nil {
 		return e, fmt.Errorf("kernel spec %s runs %s, which is missing", spec.ResourceDir, spec.Spec.Argv[0])
 	}
+	e.kernelSpec = map[string]string{"name": KernelName, "display_name": spec.Spec.DisplayName, "language": spec.Spec.Language}
 	return e, nil
 }
 
