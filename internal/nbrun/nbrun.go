@@ -26,6 +26,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/confcal/confcal/confcal/nbutil"
 )
 
 // KernelName is the Jupyter kernel spec used to execute notebooks.
@@ -64,7 +66,8 @@ type Result struct {
 // Run executes notebook with the GoNB kernel: `jupyter nbconvert --to notebook --execute`,
 // in the notebook's directory (GoNB sets GONB_DIR to it), with $(go env GOPATH)/bin (or
 // GOBIN), the Go toolchain's bin and /usr/bin first on PATH, TMPDIR set to a directory of its
-// own (removed afterwards), NBRUN_RUN_ID set, and then opt.Env (which may override these).
+// own (removed afterwards), NBRUN_RUN_ID and CONFCAL_HEADLESS=1 (nbutil.HeadlessEnv) set, and then
+// opt.Env (which may override these).
 //
 // It returns an error when nbconvert fails or Scan finds problems (with the Result, when
 // there is one); the error lists the problems. nbconvert stops at the first cell that
@@ -141,7 +144,9 @@ func Run(ctx context.Context, notebook string, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("nbrun: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(tmpDir) }()
-	cmd.Env = mergeEnv(os.Environ(), append([]string{"PATH=" + e.path, "TMPDIR=" + tmpDir, marker}, opt.Env...))
+	// No browser: nbutil.FrontEnd answers false at once instead of waiting for one.
+	base := []string{"PATH=" + e.path, "TMPDIR=" + tmpDir, marker, nbutil.HeadlessEnv + "=1"}
+	cmd.Env = mergeEnv(os.Environ(), append(base, opt.Env...))
 	var output bytes.Buffer
 	cmd.Stdout = &output
 	cmd.Stderr = &output
