@@ -262,6 +262,18 @@ var detect = sync.OnceValue(func() environment {
 	return e
 })
 
+// JupyterCommand returns `jupyter args...` with the environment Run gives nbconvert (PATH with
+// gonb, go and goimports first), e.g. for `nbconvert --to html`.
+func JupyterCommand(ctx context.Context, args ...string) (*exec.Cmd, error) {
+	e := detect()
+	if e.err != nil {
+		return nil, e.err
+	}
+	cmd := exec.CommandContext(ctx, e.jupyter, args...)
+	cmd.Env = mergeEnv(os.Environ(), []string{"PATH=" + e.path})
+	return cmd, nil
+}
+
 // Available returns nil if notebooks can be executed: jupyter with nbconvert, the "gonb"
 // kernel spec (and its binary), go and goimports. Otherwise the error says what is missing
 // and to run scripts/setup.sh.
