@@ -136,7 +136,7 @@ func Run(ctx context.Context, notebook string, opt Options) (*Result, error) {
 	cmd.Dir = filepath.Dir(nbPath)
 	// The marker identifies this run's processes (nbconvert, the kernel, the cells' programs
 	// inherit it), for sweep to stop what nbconvert could not.
-	marker := fmt.Sprintf("NBRUN_RUN_ID=%d.%d.%d", os.Getpid(), runCounter.Add(1), time.Now().UnixNano())
+	marker := NewMarker()
 	// A private TMPDIR: GoNB keeps its per-kernel module (GONB_TMP_DIR) and the cells' named
 	// pipes under it, and leaves them behind when the kernel is stopped mid-cell.
 	tmpDir, err := os.MkdirTemp("", "nbrun-tmp-")
@@ -196,6 +196,16 @@ func Run(ctx context.Context, notebook string, opt Options) (*Result, error) {
 }
 
 var runCounter atomic.Int64
+
+// NewMarker returns an environment entry (KEY=VALUE) unique to this process and call: give it to a
+// process tree (e.g. a Jupyter server and its kernels) and stop what is left of it with Sweep.
+func NewMarker() string {
+	return fmt.Sprintf("NBRUN_RUN_ID=%d.%d.%d", os.Getpid(), runCounter.Add(1), time.Now().UnixNano())
+}
+
+// Sweep stops the processes whose environment holds marker (on Linux; elsewhere it does nothing):
+// SIGTERM, then SIGKILL after three seconds.
+func Sweep(marker string) { sweep(marker) }
 
 var (
 	tracebackStart = "Traceback (most recent call last):"
