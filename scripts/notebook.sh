@@ -2,7 +2,7 @@
 # notebook.sh starts the Jupyter Notebook server on the project's notebooks (notebooks/), with what the
 # GoNB kernel needs on PATH (go, gonb, goimports, gopls from $(go env GOPATH)/bin or GOBIN).
 #
-#   - It uses the Jupyter that scripts/setup.sh --interactive found or installed: a `jupyter` on PATH
+#   - It uses the Jupyter that scripts/setup.sh found or installed: a `jupyter` on PATH
 #     that has the Notebook (pip, conda, Homebrew), else Debian's /usr/bin/jupyter.
 #   - As root (a container, a fresh VM) it adds --allow-root, without which Jupyter refuses to start.
 #   - Extra arguments go to `jupyter notebook`, e.g. scripts/notebook.sh --no-browser --port 8890
@@ -38,11 +38,11 @@ for j in "$(command -v jupyter || true)" /usr/bin/jupyter; do
 	fi
 done
 if [[ -z $jupyter ]]; then
-	echo "notebook.sh: no Jupyter with the Notebook found; run scripts/setup.sh --interactive" >&2
+	echo "notebook.sh: no Jupyter with the Notebook found; run scripts/setup.sh" >&2
 	exit 1
 fi
 [[ -x "$gobin/gonb" ]] || {
-	echo "notebook.sh: $gobin/gonb is missing; run scripts/setup.sh --interactive" >&2
+	echo "notebook.sh: $gobin/gonb is missing; run scripts/setup.sh" >&2
 	exit 1
 }
 

@@ -39,7 +39,9 @@ func Settings(set string) string {
 // notebook and, at once, when $CONFCAL_HEADLESS is set.
 //
 // The first comms call makes GoNB install its JavaScript in the page, which takes a moment (GoNB
-// gives up after 3 s), so the question is repeated every half second until the answer comes.
+// gives up after 3 s), so the question is repeated every half second until the answer comes. Under
+// a plain `jupyter nbconvert --execute` (no $CONFCAL_HEADLESS) the answer is false after timeout, and
+// GoNB's page script stays in the executed notebook as an HTML output.
 func FrontEnd(timeout time.Duration) bool {
 	if !gonbui.IsNotebook || os.Getenv(HeadlessEnv) != "" {
 		return false
