@@ -197,6 +197,9 @@ func Load(split string, opt Options) (*Set, error) {
 		if err == nil {
 			set, err := loadPair(img, lab, channels, name, split, opt.Subset)
 			if err == nil {
+				// Not the two paths in the module cache: they run to over 200 characters in every
+				// line that names the data (the notebooks' first line of each cell).
+				set.Source = fmt.Sprintf("%s split of Go module %s", split, goMNISTModule)
 				return set, nil
 			}
 			tried = append(tried, "GoMNIST module: "+err.Error())

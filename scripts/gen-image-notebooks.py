@@ -1,6 +1,8 @@
 """Writes notebooks/cifar10.ipynb and notebooks/svhn.ipynb (the same story for both in-distribution sets)."""
 import json, os
 
+here = os.path.dirname(os.path.abspath(__file__))
+
 def md(s): return {"cell_type": "markdown", "metadata": {}, "source": s.strip("\n")}
 def code(s): return {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": s.strip("\n")}
 
@@ -257,14 +259,25 @@ for _, m := range r.Models("{spec}") {{
 	showPNG(r.Figure7("{spec}", m))
 }}
 """))
-    nb = {"cells": cells, "metadata": {"kernelspec": {"display_name": "Go (gonb)", "language": "go", "name": "gonb"},
-          "language_info": {"codemirror_mode": "", "file_extension": ".go", "mimetype": "", "name": "go", "nbconvert_exporter": "", "pygments_lexer": "", "version": "go1.26"}},
-          "nbformat": 4, "nbformat_minor": 5}
+    for i, c in enumerate(cells):
+        # As in toy2d.ipynb: sources as lists of lines, fixed cell ids (Jupyter adds random ones to cells
+        # without an id when it saves them).
+        c["source"] = c["source"].splitlines(keepends=True)
+        c["id"] = f"cell-{i:02d}"
+    nb = {"cells": cells, "metadata": kernel_metadata(), "nbformat": 4, "nbformat_minor": 5}
     return nb
+
+def kernel_metadata():
+    """The metadata of notebooks/toy2d.ipynb: what the GoNB kernel reports (kernelspec, language_info), which
+    Jupyter compares with the file's when it opens a notebook. `go run ./cmd/nbexec -metadata notebooks/*.ipynb`
+    writes it from the kernel and TestNotebookMetadata checks it."""
+    with open(os.path.join(here, "..", "notebooks", "toy2d.ipynb")) as f:
+        md = json.load(f)["metadata"]
+    return {k: md[k] for k in ("kernelspec", "language_info")}
 
 for spec, title, inname, other in [("cifar10", "CIFAR-10", "CIFAR-10", "SVHN"), ("svhn", "SVHN", "SVHN", "CIFAR-10")]:
     nb = notebook(spec, title, inname, other, other)
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "notebooks", f"{spec}.ipynb"), "w") as f:
-        json.dump(nb, f, indent=1)
+    with open(os.path.join(here, "..", "notebooks", f"{spec}.ipynb"), "w", encoding="utf-8") as f:
+        json.dump(nb, f, indent=1, ensure_ascii=False)
         f.write("\n")
 print("ok")

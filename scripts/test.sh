@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test.sh runs all the project's checks and tests, the notebooks included:
 #   scripts/setup.sh (Jupyter + GoNB, Slurm + munge, so that it works on a fresh Debian 12 machine with Go),
-#   gofmt (must list nothing), go vet, go test -count=1 -timeout 80m ./...,
+#   gofmt (must list nothing), go vet, go test -count=1 -timeout 80m ./... (with, unless -short, the
+#   notebooks executed headlessly and the browser test of the toy2d notebook: a Jupyter Notebook server
+#   driven by headless Chromium, its screenshots in out/browsertest/),
 #   then scripts/bundle-test.sh (the GPU bundle, run on the CPU) and scripts/slurm-test.sh (the sweep as
 #   a Slurm job array on a real one-node Slurm; needs root or sudo).
 # Extra arguments go to `go test` after the defaults (so they can override them), and then only the
@@ -42,6 +44,9 @@ go vet ./...
 
 echo "== go test -count=1 -timeout 80m ./... $*"
 go test -count=1 -timeout 80m ./... "$@"
+if [[ -d out/browsertest ]] && [[ " $* " != *" -short "* ]]; then
+	echo "browser test screenshots and logs: $(pwd)/out/browsertest/"
+fi
 
 # Each reader of untrusted files has a fuzz target; run each for a few seconds (FUZZTIME) on top of
 # its seed corpus. Skipped with -short.

@@ -7,6 +7,13 @@
 // Each notebook's cells see CONFCAL_OUT=<out>/<name> (where the experiment writes results.json and
 // its figures); the executed notebook, with its outputs, is written beside them as
 // <out>/<name>/<name>.executed.ipynb. Requires scripts/setup.sh (Jupyter, GoNB).
+//
+//	nbexec -metadata notebooks/*.ipynb
+//
+// writes instead, without executing anything, the metadata the kernel gives a notebook (kernelspec,
+// language_info: what Jupyter stores when it opens it) into each notebook, leaving the rest of the
+// file as it was. Notebooks that store other metadata are marked modified as soon as Jupyter opens
+// them; TestNotebookMetadata (notebooks/) checks the tracked ones.
 package main
 
 import (
@@ -26,8 +33,9 @@ import (
 func main() {
 	out := flag.String("out", "out", "output directory: each notebook writes into <out>/<notebook name>")
 	timeout := flag.Duration("timeout", 30*time.Minute, "limit for each cell")
+	metadata := flag.Bool("metadata", false, "write the kernel's metadata (kernelspec, language_info) into the notebooks instead of executing them")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: nbexec [-out dir] [-timeout 30m] notebook.ipynb ...")
+		fmt.Fprintln(os.Stderr, "usage: nbexec [-out dir] [-timeout 30m] notebook.ipynb ...\n       nbexec -metadata notebook.ipynb ...")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -41,6 +49,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *metadata {
+		if err := writeMetadata(ctx, flag.Args()); err != nil {
+			fmt.Fprintln(os.Stderr, "nbexec:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	failed := false
 	for _, nb := range flag.Args() {
 		if err := execOne(ctx, nb, *out, *timeout); err != nil {
@@ -83,6 +98,37 @@ func execOne(ctx context.Context, nb, out string, timeout time.Duration) error {
 		if !e.IsDir() && !strings.HasSuffix(e.Name(), ".ipynb") {
 			fmt.Printf("  %s\n", filepath.Join(dir, e.Name()))
 		}
+	}
+	return nil
+}
+
+// writeMetadata writes the kernel's metadata into each notebook whose metadata differs.
+func writeMetadata(ctx context.Context, notebooks []string) error {
+	md, err := nbrun.KernelMetadata(ctx)
+	if err != nil {
+		return err
+	}
+	for _, nb := range notebooks {
+		data, err := os.ReadFile(nb)
+		if err != nil {
+			return err
+		}
+		out, changed, err := nbrun.SetMetadata(data, md)
+		if err != nil {
+			return fmt.Errorf("%s: %w", nb, err)
+		}
+		if !changed {
+			fmt.Printf("%s: metadata already the kernel's\n", nb)
+			continue
+		}
+		st, err := os.Stat(nb)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(nb, out, st.Mode().Perm()); err != nil {
+			return err
+		}
+		fmt.Printf("%s: wrote the kernel's metadata\n", nb)
 	}
 	return nil
 }

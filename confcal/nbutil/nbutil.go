@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
 )
@@ -27,9 +28,10 @@ func OutDir(experiment string) string {
 	return filepath.Join("out", experiment)
 }
 
-// Markdown shows markdown inline in a notebook, or prints it.
+// Markdown shows markdown inline in a notebook, after everything printed before it, or prints it.
 func Markdown(md string) {
 	if gonbui.IsNotebook {
+		flushStdout()
 		gonbui.DisplayMarkdown(md)
 		gonbui.Sync()
 		return
@@ -37,12 +39,40 @@ func Markdown(md string) {
 	fmt.Println(md)
 }
 
-// PNG shows a PNG inline in a notebook and waits until the front end has it (without the wait an
-// image displayed just before the program exits can be lost); outside a notebook it does nothing.
+// PNG shows a PNG inline in a notebook, after everything printed before it, and waits until the
+// front end has it (without the wait an image displayed just before the program exits can be lost);
+// outside a notebook it does nothing.
 func PNG(png []byte) {
 	if !gonbui.IsNotebook || len(png) == 0 {
 		return
 	}
+	flushStdout()
 	gonbui.DisplayPng(png)
 	gonbui.Sync()
 }
+
+// flushStdout makes what the cell printed so far come out before the display that follows.
+//
+// GoNB (v0.11.1, internal/jpyexec) reads a cell program's stdout and its display data from two
+// different pipes, in two goroutines that each publish to Jupyter as they read; nothing orders one
+// against the other, and a display sent right after a Printf regularly overtook it (the cell's
+// first line landed below its figure). os.Stdout is unbuffered, so there is nothing to flush on
+// our side (Sync only matters when stdout is a file). Instead this waits until GoNB has read the
+// whole pipe (on Linux: FIONREAD, at most drainWait), then gives its reader a moment to publish
+// what it read, which it does without blocking. GoNB acknowledges nothing on stdout, so this is the
+// closest to a guarantee a program can get; TestOutputOrder checks it on many lines and displays.
+func flushStdout() {
+	_ = os.Stdout.Sync()
+	deadline := time.Now().Add(drainWait)
+	for {
+		n, ok := stdoutPending()
+		if !ok || n == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(publishGrace)
+}
+
+// publishGrace is the pause between GoNB's reading of stdout and the next display.
+const publishGrace = 5 * time.Millisecond

@@ -26,6 +26,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/confcal/confcal/confcal/nbutil"
 )
 
 // KernelName is the Jupyter kernel spec used to execute notebooks.
@@ -64,7 +66,8 @@ type Result struct {
 // Run executes notebook with the GoNB kernel: `jupyter nbconvert --to notebook --execute`,
 // in the notebook's directory (GoNB sets GONB_DIR to it), with $(go env GOPATH)/bin (or
 // GOBIN), the Go toolchain's bin and /usr/bin first on PATH, TMPDIR set to a directory of its
-// own (removed afterwards), NBRUN_RUN_ID set, and then opt.Env (which may override these).
+// own (removed afterwards), NBRUN_RUN_ID and CONFCAL_HEADLESS=1 (nbutil.HeadlessEnv) set, and then
+// opt.Env (which may override these).
 //
 // It returns an error when nbconvert fails or Scan finds problems (with the Result, when
 // there is one); the error lists the problems. nbconvert stops at the first cell that
@@ -133,7 +136,7 @@ func Run(ctx context.Context, notebook string, opt Options) (*Result, error) {
 	cmd.Dir = filepath.Dir(nbPath)
 	// The marker identifies this run's processes (nbconvert, the kernel, the cells' programs
 	// inherit it), for sweep to stop what nbconvert could not.
-	marker := fmt.Sprintf("NBRUN_RUN_ID=%d.%d.%d", os.Getpid(), runCounter.Add(1), time.Now().UnixNano())
+	marker := NewMarker()
 	// A private TMPDIR: GoNB keeps its per-kernel module (GONB_TMP_DIR) and the cells' named
 	// pipes under it, and leaves them behind when the kernel is stopped mid-cell.
 	tmpDir, err := os.MkdirTemp("", "nbrun-tmp-")
@@ -141,7 +144,9 @@ func Run(ctx context.Context, notebook string, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("nbrun: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(tmpDir) }()
-	cmd.Env = mergeEnv(os.Environ(), append([]string{"PATH=" + e.path, "TMPDIR=" + tmpDir, marker}, opt.Env...))
+	// No browser: nbutil.FrontEnd answers false at once instead of waiting for one.
+	base := []string{"PATH=" + e.path, "TMPDIR=" + tmpDir, marker, nbutil.HeadlessEnv + "=1"}
+	cmd.Env = mergeEnv(os.Environ(), append(base, opt.Env...))
 	var output bytes.Buffer
 	cmd.Stdout = &output
 	cmd.Stderr = &output
@@ -191,6 +196,16 @@ func Run(ctx context.Context, notebook string, opt Options) (*Result, error) {
 }
 
 var runCounter atomic.Int64
+
+// NewMarker returns an environment entry (KEY=VALUE) unique to this process and call: give it to a
+// process tree (e.g. a Jupyter server and its kernels) and stop what is left of it with Sweep.
+func NewMarker() string {
+	return fmt.Sprintf("NBRUN_RUN_ID=%d.%d.%d", os.Getpid(), runCounter.Add(1), time.Now().UnixNano())
+}
+
+// Sweep stops the processes whose environment holds marker (on Linux; elsewhere it does nothing):
+// SIGTERM, then SIGKILL after three seconds.
+func Sweep(marker string) { sweep(marker) }
 
 var (
 	tracebackStart = "Traceback (most recent call last):"
@@ -243,7 +258,10 @@ func nbconvertProblem(stderr string, input *notebookJSON) Problem {
 type environment struct {
 	jupyter string // jupyter executable
 	path    string // PATH for nbconvert and the kernel
-	err     error
+	// kernelSpec is the notebook metadata "kernelspec" that Jupyter's front end writes for the
+	// gonb kernel spec: its name, display_name and language.
+	kernelSpec map[string]string
+	err        error
 }
 
 var detect = sync.OnceValue(func() environment {
@@ -253,6 +271,18 @@ var detect = sync.OnceValue(func() environment {
 	}
 	return e
 })
+
+// JupyterCommand returns `jupyter args...` with the environment Run gives nbconvert (PATH with
+// gonb, go and goimports first), e.g. for `nbconvert --to html`.
+func JupyterCommand(ctx context.Context, args ...string) (*exec.Cmd, error) {
+	e := detect()
+	if e.err != nil {
+		return nil, e.err
+	}
+	cmd := exec.CommandContext(ctx, e.jupyter, args...)
+	cmd.Env = mergeEnv(os.Environ(), []string{"PATH=" + e.path})
+	return cmd, nil
+}
 
 // Available returns nil if notebooks can be executed: jupyter with nbconvert, the "gonb"
 // kernel spec (and its binary), go and goimports. Otherwise the error says what is missing
@@ -312,7 +342,9 @@ func findEnvironment() (environment, error) {
 		Kernelspecs map[string]struct {
 			ResourceDir string `json:"resource_dir"`
 			Spec        struct {
-				Argv []string `json:"argv"`
+				Argv        []string `json:"argv"`
+				DisplayName string   `json:"display_name"`
+				Language    string   `json:"language"`
 			} `json:"spec"`
 		} `json:"kernelspecs"`
 	}
@@ -329,6 +361,7 @@ func findEnvironment() (environment, error) {
 	if _, err := lookPathIn(spec.Spec.Argv[0], e.path); err != nil {
 		return e, fmt.Errorf("kernel spec %s runs %s, which is missing", spec.ResourceDir, spec.Spec.Argv[0])
 	}
+	e.kernelSpec = map[string]string{"name": KernelName, "display_name": spec.Spec.DisplayName, "language": spec.Spec.Language}
 	return e, nil
 }
 
