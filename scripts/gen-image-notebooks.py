@@ -31,8 +31,9 @@ cannot reach them, the notebook falls back to GENERATED STAND-IN data** written 
 read back by the same readers. Every output then says *stand-in*: those numbers exercise the pipeline and show the
 effects on synthetic images; they are not the paper's numbers.
 
-**Settings.** The cells run the **quick** preset: VGG-13 with 1/16 of its filters, a few hundred images, three
-epochs, on the pure-Go CPU backend (minutes). Run a cell as `%% --set="preset=paper"` for App. B's setting (full
+**Settings.** The cells run the **quick** preset: the paper's simple CNN at 1/8 of its width (a narrowed VGG-13
+does not learn in so few steps), 640 training images, four epochs, DCGANs at 1/16 width, on the project's CPU
+backend (about a minute). Run a cell as `%% --set="preset=paper"` for App. B's setting (full
 VGG-13, all images, 100 epochs with lr × 0.1 at epoch 60, every regime — a GPU job), or override single
 hyperparameters, e.g. `%% --set="epochs=10;beta=0.5"`. A finished run (`out/{spec}-<preset>/runs/<key>/result.json`)
 is not retrained: rerunning a cell only re-reads it, and an interrupted run resumes from its last epoch's checkpoint.
