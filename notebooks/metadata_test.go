@@ -3,8 +3,6 @@ package notebooks_test
 import (
 	"context"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -19,14 +17,7 @@ import (
 //
 // Fix: go run ./cmd/nbexec -metadata notebooks/*.ipynb (and commit the notebooks).
 func TestNotebookMetadata(t *testing.T) {
-	notebooks, err := filepath.Glob("*.ipynb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(notebooks)
-	if len(notebooks) == 0 {
-		t.Skip("no notebooks (*.ipynb) in notebooks/")
-	}
+	notebooks := trackedNotebooks(t)
 	if err := nbrun.Available(); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI is set and the GoNB kernel cannot run: %v", err)

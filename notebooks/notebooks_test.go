@@ -117,14 +117,7 @@ const cellTimeout = 30 * time.Minute
 // Skipped with -short, and (outside CI) when Jupyter or GoNB are missing: scripts/setup.sh
 // installs them. Run one notebook with: go test ./notebooks -run 'TestNotebooks/NAME'.
 func TestNotebooks(t *testing.T) {
-	notebooks, err := filepath.Glob("*.ipynb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(notebooks)
-	if len(notebooks) == 0 {
-		t.Skip("no notebooks (*.ipynb) in notebooks/")
-	}
+	notebooks := trackedNotebooks(t)
 	if testing.Short() {
 		t.Skip("notebooks are not run with -short")
 	}
@@ -240,4 +233,19 @@ func text(raw json.RawMessage) string {
 	var lines []string
 	_ = json.Unmarshal(raw, &lines)
 	return strings.Join(lines, "")
+}
+
+// trackedNotebooks returns the notebooks of this directory, sorted by name (the test is skipped when
+// there are none).
+func trackedNotebooks(t *testing.T) []string {
+	t.Helper()
+	notebooks, err := filepath.Glob("*.ipynb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(notebooks)
+	if len(notebooks) == 0 {
+		t.Skip("no notebooks (*.ipynb) in notebooks/")
+	}
+	return notebooks
 }
