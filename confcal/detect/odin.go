@@ -213,18 +213,13 @@ func (o *ODIN) runBatch(xb, zeros *tensors.Tensor, grid []ODINParams, emit func(
 	return nil
 }
 
+// exampleSize is models.ExampleSize for a non-empty input.
 func exampleSize(n int, exampleDims []int) (int, error) {
-	per := 1
-	for _, d := range exampleDims {
-		if d < 1 {
-			return 0, errors.Errorf("example dimensions must be >= 1, got %v", exampleDims)
-		}
-		per *= d
+	per, count, err := models.ExampleSize(n, exampleDims...)
+	if err == nil && count == 0 {
+		err = errors.Errorf("input of %d values holds no example of shape %v", n, exampleDims)
 	}
-	if len(exampleDims) == 0 || n%per != 0 || n == 0 {
-		return 0, errors.Errorf("input of %d values is not a whole, non-zero number of examples of shape %v", n, exampleDims)
-	}
-	return per, nil
+	return per, err
 }
 
 // ODINParams is one point (T, ε) of ODIN's hyper-parameter grid.

@@ -85,17 +85,10 @@ func NewPredictor(b backends.Backend, ctx *context.Context, net Net, batchSize i
 // (the example's outputs flattened: logits, or a generated image).
 // The last batch is padded with zeros and the padding's outputs dropped.
 func (p *Predictor) Outputs(x []float32, exampleDims ...int) ([][]float32, error) {
-	per := 1
-	for _, d := range exampleDims {
-		if d < 1 {
-			return nil, errors.Errorf("example dimensions must be >= 1, got %v", exampleDims)
-		}
-		per *= d
+	per, n, err := ExampleSize(len(x), exampleDims...)
+	if err != nil {
+		return nil, err
 	}
-	if len(exampleDims) == 0 || len(x)%per != 0 {
-		return nil, errors.Errorf("input of %d values is not a whole number of examples of shape %v", len(x), exampleDims)
-	}
-	n := len(x) / per
 	out := make([][]float32, 0, n)
 	buf := make([]float32, p.batchSize*per)
 	dims := append([]int{p.batchSize}, exampleDims...)
@@ -147,15 +140,9 @@ func Initialize(b backends.Backend, ctx *context.Context, net Net, exampleDims .
 	if !net.Valid() {
 		return errors.New("Initialize: network needs a scope and a model function")
 	}
-	if len(exampleDims) == 0 {
-		return errors.New("Initialize: needs the example dimensions")
-	}
-	per := 1
-	for _, d := range exampleDims {
-		if d < 1 {
-			return errors.Errorf("Initialize: example dimensions must be >= 1, got %v", exampleDims)
-		}
-		per *= d
+	per, _, err := ExampleSize(0, exampleDims...)
+	if err != nil {
+		return errors.WithMessage(err, "Initialize")
 	}
 	exec, err := context.NewExec(b, ctx, func(ctx *context.Context, x *Node) *Node {
 		Inference(ctx, x.Graph())
@@ -172,4 +159,23 @@ func Initialize(b backends.Backend, ctx *context.Context, net Net, exampleDims .
 		t.FinalizeAll()
 	}
 	return nil
+}
+
+// ExampleSize checks the dimensions of one example (at least one, each >= 1) and that n values are
+// a whole number of such examples; it returns the values per example and the number of examples.
+func ExampleSize(n int, exampleDims ...int) (per, count int, err error) {
+	if len(exampleDims) == 0 {
+		return 0, 0, errors.New("example dimensions missing")
+	}
+	per = 1
+	for _, d := range exampleDims {
+		if d < 1 {
+			return 0, 0, errors.Errorf("example dimensions must be >= 1, got %v", exampleDims)
+		}
+		per *= d
+	}
+	if n < 0 || n%per != 0 {
+		return 0, 0, errors.Errorf("input of %d values is not a whole number of examples of shape %v", n, exampleDims)
+	}
+	return per, n / per, nil
 }

@@ -66,17 +66,13 @@ func New(b backends.Backend, ctx *context.Context, net models.Net, batchSize int
 // e.g. 3, 32, 32 for NCHW images), the gradient ∂f_ŷ/∂x (same layout as the example) and ŷ, the
 // top-1 class. The last batch is padded with zeros and the padding dropped.
 func (m *Mapper) Maps(x []float32, exampleDims ...int) (maps [][]float32, top1 []int, err error) {
-	per := 1
-	for _, d := range exampleDims {
-		if d < 1 {
-			return nil, nil, errors.Errorf("example dimensions must be >= 1, got %v", exampleDims)
-		}
-		per *= d
+	per, n, err := models.ExampleSize(len(x), exampleDims...)
+	if err == nil && n == 0 {
+		err = errors.Errorf("input of %d values holds no example of shape %v", len(x), exampleDims)
 	}
-	if len(exampleDims) == 0 || len(x) == 0 || len(x)%per != 0 {
-		return nil, nil, errors.Errorf("input of %d values is not a whole, non-zero number of examples of shape %v", len(x), exampleDims)
+	if err != nil {
+		return nil, nil, err
 	}
-	n := len(x) / per
 	buf := make([]float32, m.batchSize*per)
 	dims := append([]int{m.batchSize}, exampleDims...)
 	for start := 0; start < n; start += m.batchSize {
