@@ -52,7 +52,7 @@ func ProposedGAN(b backends.Backend, cfg Config, d *Data, t *Trained, runsDir st
 	}
 	key := cfg.proposedGANKey(t.Key)
 	ckPath := filepath.Join(runsDir, key, CheckpointFile)
-	ctx, err := newContext(int64(cfg.Seed) + 2)
+	ctx, err := loop.NewContext(int64(cfg.Seed) + 2)
 	if err != nil {
 		return nil, err
 	}

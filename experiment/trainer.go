@@ -102,15 +102,6 @@ type Trained struct {
 // have been built, e.g. after evaluating a finished run.
 func (t *Trained) CheckRestored() error { return t.state.CheckRestored(t.Ctx) }
 
-// newContext returns an empty context whose random state follows seed.
-func newContext(seed int64) (*context.Context, error) {
-	ctx := context.New()
-	if err := ctx.SetRNGStateFromSeed(seed); err != nil {
-		return nil, err
-	}
-	return ctx, nil
-}
-
 // Train trains the classifier of a regime in runsDir/<RunKey>, one checkpoint per epoch (written
 // atomically). A run whose checkpoint exists goes on from it; a finished one is only loaded.
 // Messages and progress go to log (loop.ProgressFor: a notebook's progress display, or text).
@@ -122,7 +113,7 @@ func Train(b backends.Backend, cfg Config, d *Data, regime Regime, runsDir strin
 	key := cfg.RunKey(d, regime)
 	dir := filepath.Join(runsDir, key)
 	ckPath := filepath.Join(dir, CheckpointFile)
-	ctx, err := newContext(int64(cfg.Seed))
+	ctx, err := loop.NewContext(int64(cfg.Seed))
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +250,7 @@ func (c Config) newLoop(key, ckPath string, ctx *context.Context, step *train.St
 func trainOriginalGAN(b backends.Backend, cfg Config, d *Data, runsDir string, log io.Writer) (string, error) {
 	key := cfg.ganKey(d)
 	ckPath := filepath.Join(runsDir, key, CheckpointFile)
-	ctx, err := newContext(int64(cfg.Seed) + 1)
+	ctx, err := loop.NewContext(int64(cfg.Seed) + 1)
 	if err != nil {
 		return "", err
 	}

@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/confcal/confcal/confcal/detect"
+	"github.com/confcal/confcal/confcal/loop"
 	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/optim"
 	"github.com/confcal/confcal/confcal/plots"
@@ -109,7 +110,7 @@ func RunExplore(b backends.Backend, cfg Config, e Explore) (*ExploreResult, erro
 		return nil, errors.Wrap(err, "explore")
 	}
 
-	ctx, err := newModelContext(e.Seed)
+	ctx, err := loop.NewContext(int64(e.Seed))
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/confcal/confcal/confcal/detect"
+	"github.com/confcal/confcal/confcal/loop"
 	"github.com/confcal/confcal/confcal/models"
 	"github.com/confcal/confcal/confcal/optim"
 	"github.com/confcal/confcal/confcal/softmax"
@@ -89,7 +90,7 @@ func RunFig1(b backends.Backend, cfg Config, log io.Writer) (*Fig1Result, error)
 func trainFig1Panel(b backends.Backend, cfg Config, r *rand.Rand, data, test Labelled, ood, grid [][2]float64,
 	log io.Writer, idx int) (*Fig1Panel, error) {
 	f := cfg.Fig1
-	ctx, err := newModelContext(cfg.Seed + idx)
+	ctx, err := loop.NewContext(int64(cfg.Seed + idx))
 	if err != nil {
 		return nil, err
 	}

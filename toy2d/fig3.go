@@ -73,7 +73,7 @@ func RunFig3(b backends.Backend, cfg Config, log io.Writer) (*Fig3Result, error)
 	r := rand.New(rand.NewPCG(uint64(cfg.Seed), 3))
 	data := f.Target.Sample(r, f.NPerClass)
 	stepsPerEpoch := max(1, len(data.X)/f.Batch)
-	ctx, err := newModelContext(cfg.Seed)
+	ctx, err := loop.NewContext(int64(cfg.Seed))
 	if err != nil {
 		return nil, err
 	}

@@ -22,15 +22,6 @@ func (c Config) mlp(scope string, outputs int) models.Net {
 	return models.Net{Scope: scope, Fn: models.MLP(h, outputs)}
 }
 
-// newModelContext returns a fresh context whose random initialisation follows seed.
-func newModelContext(seed int) (*context.Context, error) {
-	ctx := context.New()
-	if err := ctx.SetRNGStateFromSeed(int64(seed)); err != nil {
-		return nil, err
-	}
-	return ctx, nil
-}
-
 // batchOf draws a mini-batch of n labelled points (with replacement) as tensors.
 func batchOf(r *rand.Rand, data Labelled, n int) (*tensors.Tensor, *tensors.Tensor) {
 	x := make([]float32, 0, 2*n)

@@ -162,3 +162,13 @@ func StartFrom(ctx *context.Context, path, scope string) (State, error) {
 	}
 	return State{restored: newRestored(path, ck, scope)}, nil
 }
+
+// NewContext returns an empty context whose random state (initialisation, dropout) follows seed:
+// the context a run starts from.
+func NewContext(seed int64) (*context.Context, error) {
+	ctx := context.New()
+	if err := ctx.SetRNGStateFromSeed(seed); err != nil {
+		return nil, err
+	}
+	return ctx, nil
+}

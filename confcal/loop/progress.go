@@ -52,10 +52,11 @@ func (e Event) LossText() string {
 // String is the event as one line of text: run, epoch, step, times and losses.
 func (e Event) String() string {
 	return fmt.Sprintf("%s: epoch %d/%d step %d/%d (%s elapsed, ETA %s)%s", e.Run, e.Epoch, e.Epochs, e.Step, e.Steps,
-		roundDur(e.Elapsed), roundDur(e.ETA()), e.LossText())
+		RoundDuration(e.Elapsed), RoundDuration(e.ETA()), e.LossText())
 }
 
-func roundDur(d time.Duration) time.Duration {
+// RoundDuration rounds a duration for display: to 0.1 s under a minute, to the second above.
+func RoundDuration(d time.Duration) time.Duration {
 	if d < time.Minute {
 		return d.Round(100 * time.Millisecond)
 	}

@@ -145,24 +145,17 @@ func (v *runView) curve(run string) (string, error) {
 // nothing from the network.
 func ProgressHTML(e loop.Event, curvePNG string) string {
 	var sb strings.Builder
-	state := fmt.Sprintf("ETA %s", round(e.ETA()))
+	state := fmt.Sprintf("ETA %s", loop.RoundDuration(e.ETA()))
 	if e.Last() {
 		state = "done"
 	}
 	fmt.Fprintf(&sb, `<div class="confcal-progress" style="font-family:monospace;font-size:90%%">`+
 		`<b>%s</b><br><progress value="%d" max="%d" style="width:24em"></progress> `+
 		`step %d/%d (epoch %d/%d) · %s elapsed · %s<br>losses:%s`,
-		html.EscapeString(e.Run), e.Done, e.Total, e.Done, e.Total, e.Epoch, e.Epochs, round(e.Elapsed), state, html.EscapeString(e.LossText()))
+		html.EscapeString(e.Run), e.Done, e.Total, e.Done, e.Total, e.Epoch, e.Epochs, loop.RoundDuration(e.Elapsed), state, html.EscapeString(e.LossText()))
 	if curvePNG != "" {
 		fmt.Fprintf(&sb, `<br><img class="confcal-loss-curve" alt="loss curve of %s" src="%s">`, html.EscapeString(e.Run), curvePNG)
 	}
 	sb.WriteString("</div>")
 	return sb.String()
-}
-
-func round(d time.Duration) time.Duration {
-	if d < time.Minute {
-		return d.Round(100 * time.Millisecond)
-	}
-	return d.Round(time.Second)
 }
